@@ -1,0 +1,59 @@
+"""The ``turbosim`` command: a thin shell over the library, one module per verb.
+
+Each verb module in :data:`VERBS` defines ``register(subparsers)``, which adds its parser and sets ``func`` to a
+callable taking the parsed arguments and returning an exit code. Defaults live in the library functions the verbs
+call, not here. Errors from user input print as one line; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from turbosim_hep import __version__
+
+__all__ = ("VERBS", "build_parser", "main")
+
+#: Verb modules under ``turbosim_hep.cli``, in the order ``--help`` lists them.
+VERBS: tuple[str, ...] = ("import_otus",)
+
+_USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError, OSError, RuntimeError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every verb registered."""
+    parser = argparse.ArgumentParser(
+        prog="turbosim",
+        description="Turbo-Sim fast simulation for HEP: generate, train, simulate, evaluate.",
+    )
+    parser.add_argument("--version", action="version", version=f"turbosim-hep {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb in VERBS:
+        importlib.import_module(f"turbosim_hep.cli.{verb}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``turbosim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("turbosim: interrupted; completed work is kept and a rerun resumes from it", file=sys.stderr)
+        return 130
+    except _USER_ERRORS as err:
+        if args.debug:
+            raise
+        print(f"turbosim {args.verb}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

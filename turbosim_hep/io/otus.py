@@ -1,0 +1,84 @@
+"""Import and export of the OTUS HDF5 format (Howard et al., arXiv:2101.08944).
+
+An OTUS file holds two ``(N, 24)`` float datasets: ``FDL`` (Z, partons) and ``ROL`` (X, detector objects), in the
+column orders of :data:`~turbosim_hep.constants.Z_FEATURES` and :data:`~turbosim_hep.constants.X_FEATURES`. An older
+pre-split file keeps them in groups as ``FDL/zData`` and ``ROL/xData``; both are read. Rows are paired by index only,
+so imported events get ``event`` = row index and ``run`` = 1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+
+from turbosim_hep.constants import N_FEATURES
+from turbosim_hep.events import events_from_features, partons_to_features, reco_to_features
+from turbosim_hep.io.root import atomic_path
+
+__all__ = ("read_otus", "read_otus_features", "write_otus")
+
+_DATASETS = {"FDL": ("FDL", "FDL/zData"), "ROL": ("ROL", "ROL/xData")}
+
+
+def _dataset(f, key: str, path: Path) -> np.ndarray:
+    import h5py
+
+    for name in _DATASETS[key]:
+        obj = f.get(name)
+        if isinstance(obj, h5py.Dataset):
+            data = obj[()]
+            break
+    else:
+        raise ValueError(
+            f"{str(path)!r}: no dataset {' or '.join(repr(n) for n in _DATASETS[key])}; it holds {sorted(f.keys())!r}"
+        )
+    if data.ndim != 2 or data.shape[1] != N_FEATURES:
+        raise ValueError(f"{str(path)!r}: dataset {name!r} has shape {data.shape!r}, expected (N, {N_FEATURES})")
+    bad = ~np.isfinite(data)
+    if bad.any():
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        raise ValueError(f"{str(path)!r}: dataset {name!r} row {row} column {col} holds {data[row, col]!r}")
+    return data
+
+
+def read_otus_features(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(N, 24)`` Z (``FDL``) and X (``ROL``) arrays of an OTUS file, as stored (GeV)."""
+    import h5py
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{str(path)!r} is not a readable HDF5 file: {err}") from err
+    with f:
+        z = _dataset(f, "FDL", path)
+        x = _dataset(f, "ROL", path)
+    if len(z) != len(x):
+        raise ValueError(f"{str(path)!r}: FDL has {len(z)} rows but ROL has {len(x)}; rows must pair one to one")
+    return z, x
+
+
+def read_otus(path: str | os.PathLike) -> ak.Array:
+    """Read an OTUS HDF5 file into an events array (``event`` = row index, ``run`` = 1)."""
+    z, x = read_otus_features(path)
+    return events_from_features(z=z, x=x)
+
+
+def write_otus(path: str | os.PathLike, events: ak.Array, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Export events (both sides present, >= 4 jets) to an OTUS-format HDF5 file, atomically. Float32 datasets."""
+    import h5py
+
+    z = partons_to_features(events["Parton"])
+    x = reco_to_features(events)
+    path = Path(path)
+    with atomic_path(path, inputs=inputs) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("FDL", data=z)
+            f.create_dataset("ROL", data=x)
+    return path

@@ -1,0 +1,1 @@
+"""Baseline methods re-implemented for side-by-side comparison."""

@@ -1,0 +1,1 @@
+"""The Turbo-Sim model: stochastic networks, critics, the eight loss terms, training and checkpoints."""

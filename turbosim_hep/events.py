@@ -253,8 +253,7 @@ def features_to_reco(x: np.ndarray) -> dict[str, ak.Array]:
     jet = _objects_from_features(obj[:, 2:])
     order = np.argsort(-jet["pt"], axis=1, kind="stable")
     jet_fields = {
-        k: ak.from_regular(ak.Array(np.take_along_axis(v, order, axis=1).astype(dt)))
-        for k, v in jet.items()
+        k: ak.from_regular(ak.Array(np.take_along_axis(v, order, axis=1).astype(dt))) for k, v in jet.items()
     }
     met_px, met_py, met_pz = (obj[:, 1, i].astype(np.float64) for i in range(3))
     met = ak.zip(
@@ -331,7 +330,11 @@ def validate(events: ak.Array, *, source: str = "events") -> None:
                 pdg = ak.to_numpy(ak.to_regular(sub["pdgId"], axis=1))
                 i = _first_bad(np.any(pdg != np.asarray(PARTON_PDG_IDS), axis=1))
                 if i is not None:
-                    fail("Parton_pdgId", i, f"has pdgIds {pdg[i].tolist()!r}, expected {list(PARTON_PDG_IDS)!r}")
+                    fail(
+                        "Parton_pdgId",
+                        i,
+                        f"has pdgIds {pdg[i].tolist()!r}, expected {list(PARTON_PDG_IDS)!r}",
+                    )
         flat = {k: ak.to_numpy(ak.flatten(sub[k])).astype(np.float64) for k in _KINEMATICS}
         owner = np.repeat(np.arange(len(counts)), counts)
         for k, v in flat.items():
@@ -345,7 +348,11 @@ def validate(events: ak.Array, *, source: str = "events") -> None:
         e2 = p2 + np.copysign(flat["mass"] ** 2, flat["mass"])
         i = _first_bad(e2 < -1e-6 * np.maximum(p2, 1.0))
         if i is not None:
-            fail(f"{coll}_mass", int(owner[i]), f"has negative energy (mass {flat['mass'][i]!r} GeV, |p|^2 {p2[i]!r})")
+            fail(
+                f"{coll}_mass",
+                int(owner[i]),
+                f"has negative energy (mass {flat['mass'][i]!r} GeV, |p|^2 {p2[i]!r})",
+            )
     if "MET" in fields:
         for k in ("pt", "phi", "pzMiss"):
             if k not in ak.fields(events["MET"]):

@@ -1,0 +1,34 @@
+"""Shared fixtures: small seeded samples of the event layout built from feature arrays (no generator needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from turbosim_hep.events import events_from_features
+
+
+def toy_features(n: int, rng: np.random.Generator, *, massless: bool = False) -> np.ndarray:
+    """(n, 24) float32 four-momenta (px, py, pz, E) of six objects with physical energies; jets 3..6 sorted by pT."""
+    p = rng.normal(0.0, 60.0, size=(n, 6, 3))
+    m = np.zeros((n, 6)) if massless else rng.uniform(0.0, 15.0, size=(n, 6))
+    e = np.sqrt((p**2).sum(-1) + m**2)
+    out = np.concatenate([p, e[..., None]], axis=-1)
+    pt = np.hypot(out[:, 2:, 0], out[:, 2:, 1])
+    order = np.argsort(-pt, axis=1)
+    out[:, 2:] = np.take_along_axis(out[:, 2:], order[..., None], axis=1)
+    return out.reshape(n, 24).astype(np.float32)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def toy_events(rng):
+    """(events, z, x): 500 events with both sides, built from toy features; event ids 1000..1499."""
+    z = toy_features(500, rng)
+    x = toy_features(500, rng, massless=True)
+    events = events_from_features(z=z, x=x, event=np.arange(1000, 1500))
+    return events, z, x

@@ -90,9 +90,7 @@ def test_validate_accepts_good_events(toy_events):
             "'MET_pt': event 3 .*NaN",
         ),
         (
-            lambda e: ak.with_field(
-                e, e["Jet"]["pt"] * ak.where(e["event"] == 1002, -1.0, 1.0), ("Jet", "pt")
-            ),
+            lambda e: ak.with_field(e, e["Jet"]["pt"] * ak.where(e["event"] == 1002, -1.0, 1.0), ("Jet", "pt")),
             "'Jet_pt': event 2 .*negative pT",
         ),
         (

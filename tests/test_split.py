@@ -11,9 +11,7 @@ def test_split_is_a_pure_function_of_run_and_event():
     test = split_mask(run, event, "test")
     perm = rng.permutation(20_000)
     np.testing.assert_array_equal(split_mask(run[perm], event[perm], "test"), test[perm])
-    chunks = np.concatenate(
-        [split_mask(run[i : i + 777], event[i : i + 777], "test") for i in range(0, 20_000, 777)]
-    )
+    chunks = np.concatenate([split_mask(run[i : i + 777], event[i : i + 777], "test") for i in range(0, 20_000, 777)])
     np.testing.assert_array_equal(chunks, test)
 
 

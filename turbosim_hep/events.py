@@ -252,9 +252,7 @@ def features_to_reco(x: np.ndarray) -> dict[str, ak.Array]:
     ele_fields["pdgId"] = ak.from_regular(ak.Array(np.full((n, 1), PDG_ELECTRON, dtype=np.int32)))
     jet = _objects_from_features(obj[:, 2:])
     order = np.argsort(-jet["pt"], axis=1, kind="stable")
-    jet_fields = {
-        k: ak.from_regular(ak.Array(np.take_along_axis(v, order, axis=1).astype(dt))) for k, v in jet.items()
-    }
+    jet_fields = {k: ak.from_regular(ak.Array(np.take_along_axis(v, order, axis=1).astype(dt))) for k, v in jet.items()}
     met_px, met_py, met_pz = (obj[:, 1, i].astype(np.float64) for i in range(3))
     met = ak.zip(
         {

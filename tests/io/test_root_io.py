@@ -49,9 +49,7 @@ def test_chunked_iteration_sees_every_event_once(tmp_path, toy_events):
     assert [len(c) for c in chunks] == [128, 128, 44, 128, 72]
     got = np.concatenate([ak.to_numpy(c["event"]) for c in chunks])
     np.testing.assert_array_equal(got, ak.to_numpy(events["event"]))
-    np.testing.assert_array_equal(
-        np.concatenate([reco_to_features(c) for c in chunks]), reco_to_features(events)
-    )
+    np.testing.assert_array_equal(np.concatenate([reco_to_features(c) for c in chunks]), reco_to_features(events))
 
 
 def test_writer_that_fails_midway_leaves_no_file(tmp_path, toy_events):

@@ -37,9 +37,7 @@ def _dataset(f, key: str, path: Path) -> np.ndarray:
             f"{str(path)!r}: no dataset {' or '.join(repr(n) for n in _DATASETS[key])}; it holds {sorted(f.keys())!r}"
         )
     if data.ndim != 2 or data.shape[1] != N_FEATURES:
-        raise ValueError(
-            f"{str(path)!r}: dataset {name!r} has shape {data.shape!r}, expected (N, {N_FEATURES})"
-        )
+        raise ValueError(f"{str(path)!r}: dataset {name!r} has shape {data.shape!r}, expected (N, {N_FEATURES})")
     bad = ~np.isfinite(data)
     if bad.any():
         row, col = (int(i[0]) for i in np.nonzero(bad))
@@ -62,9 +60,7 @@ def read_otus_features(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
         z = _dataset(f, "FDL", path)
         x = _dataset(f, "ROL", path)
     if len(z) != len(x):
-        raise ValueError(
-            f"{str(path)!r}: FDL has {len(z)} rows but ROL has {len(x)}; rows must pair one to one"
-        )
+        raise ValueError(f"{str(path)!r}: FDL has {len(z)} rows but ROL has {len(x)}; rows must pair one to one")
     return z, x
 
 
@@ -74,9 +70,7 @@ def read_otus(path: str | os.PathLike) -> ak.Array:
     return events_from_features(z=z, x=x)
 
 
-def write_otus(
-    path: str | os.PathLike, events: ak.Array, *, inputs: Iterable[str | os.PathLike] = ()
-) -> Path:
+def write_otus(path: str | os.PathLike, events: ak.Array, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Export events (both sides present, >= 4 jets) to an OTUS-format HDF5 file, atomically. Float32 datasets."""
     import h5py
 

@@ -47,9 +47,7 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), overwrite: b
     target = path.resolve()
     for src in inputs:
         if Path(src).resolve() == target:
-            raise ValueError(
-                f"refusing to write {str(path)!r}: it is also an input; choose another output path"
-            )
+            raise ValueError(f"refusing to write {str(path)!r}: it is also an input; choose another output path")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{str(path)!r} exists; remove it or pass overwrite=True")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +157,7 @@ def _assemble(arrays: ak.Array, names: Sequence[str], source: str) -> ak.Array:
         if not fields:
             continue
         if coll == "MET":
-            out["MET"] = ak.zip(
-                {f: arrays[f"MET_{f}"] for f in fields}, with_name="Momentum2D", behavior=BEHAVIOR
-            )
+            out["MET"] = ak.zip({f: arrays[f"MET_{f}"] for f in fields}, with_name="Momentum2D", behavior=BEHAVIOR)
             continue
         counter = f"n{coll}"
         counts = ak.to_numpy(arrays[counter]) if counter in ak.fields(arrays) else None
@@ -222,9 +218,7 @@ def read_events(
     try:
         arrays = t.arrays(names, entry_start=entry_start, entry_stop=entry_stop)
     except Exception as err:
-        raise ValueError(
-            f"{source}: cannot read branches of {tree!r} (truncated or damaged file?): {err}"
-        ) from err
+        raise ValueError(f"{source}: cannot read branches of {tree!r} (truncated or damaged file?): {err}") from err
     return _assemble(arrays, names, source)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from turbosim_hep.hashing import hash_ids
+
 __all__ = ("DEFAULT_FRACTIONS", "SPLITS", "split_mask", "split_uniform")
 
 #: Names of the three splits, in order.
@@ -17,24 +19,10 @@ SPLITS: tuple[str, ...] = ("train", "validation", "test")
 #: Default fractions (train, validation, test); the test split is never used for training or model selection.
 DEFAULT_FRACTIONS: tuple[float, float, float] = (0.7, 0.15, 0.15)
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    x = x + _GOLDEN
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
-
 
 def split_uniform(run: np.ndarray, event: np.ndarray, *, salt: int = 0) -> np.ndarray:
     """Uniform number in [0, 1) per event, a pure function of ``(run, event, salt)``; shape ``(n,)`` float64."""
-    with np.errstate(over="ignore"):
-        run = np.asarray(run, dtype=np.uint64)
-        event = np.asarray(event, dtype=np.uint64)
-        h = _splitmix64(_splitmix64(event ^ np.uint64(salt)) ^ (run * _GOLDEN))
+    h = hash_ids(salt, event, run)
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 

@@ -1,0 +1,154 @@
+"""TurboSimProcessor: full simulation and Turbo-Sim side by side in a coffea workflow.
+
+``process(events)`` selects the events, simulates their partons with a trained model, reconstructs the t tbar system
+of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist`` per observable with a ``simulation``
+axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under ``processor.Runner`` with the Iterative,
+Futures and Dask executors.
+
+The model is loaded once per worker process (a per-process cache keyed by the file and its modification time, kept
+out of pickles), with one torch thread per worker: several torch threads per dask/futures worker oversubscribe the
+cores and run ~100x slower (REFERENCE.md §8).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import awkward as ak
+import hist
+import numpy as np
+from coffea import processor
+
+from turbosim_hep.constants import X_FEATURES
+from turbosim_hep.events import reco_to_features
+from turbosim_hep.physics.reconstruction import reconstruct_ttbar
+
+__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
+
+#: The two reco samples every histogram holds.
+SAMPLES: tuple[str, ...] = ("full-sim", "turbo-sim")
+
+#: Reconstructed masses histogrammed: name -> (label, bins, low, high) [GeV].
+MASSES: dict[str, tuple[str, int, float, float]] = {
+    "m_tt": (r"$m_{t\bar{t}}$ [GeV]", 100, 250.0, 1500.0),
+    "m_w_had": (r"$m_{W}^{had}$ [GeV]", 100, 0.0, 250.0),
+    "m_t_lep": (r"$m_{t}^{lep}$ [GeV]", 100, 0.0, 400.0),
+    "m_t_had": (r"$m_{t}^{had}$ [GeV]", 100, 0.0, 400.0),
+}
+
+
+def _feature_axis(name: str) -> tuple[str, int, float, float]:
+    obj, comp = name.rsplit("_", 1)
+    label = f"{obj} ${comp if comp != 'E' else 'E'}$ [GeV]".replace("$px$", "$p_x$")
+    label = label.replace("$py$", "$p_y$").replace("$pz$", "$p_z$")
+    if obj == "met" and comp in ("pz", "E"):
+        return label, 100, (-3000.0 if comp == "pz" else 0.0), 3000.0
+    if comp == "E":
+        return label, 100, 0.0, 1500.0
+    if comp == "pz":
+        return label, 100, -1200.0, 1200.0
+    return label, 100, -400.0, 400.0
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_transform(path: str, mtime_ns: int, seed: int | None, device: str, batch_size: int, threads: int):
+    import torch
+
+    from turbosim_hep.transform import TurboSimTransform
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return TurboSimTransform.load(path, device=device, seed=seed, batch_size=batch_size)
+
+
+def load_transform(path: str, *, seed: int | None = None, device: str = "cpu", batch_size: int = 65_536, threads=1):
+    """The transform for ``path``, loaded at most once per process (and again only if the file changes)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file {path!r} does not exist on this worker; give a path all workers see")
+    return _cached_transform(str(path), os.stat(path).st_mtime_ns, seed, device, batch_size, threads)
+
+
+class TurboSimProcessor(processor.ProcessorABC):
+    """Compare full simulation with Turbo-Sim on the same parton events.
+
+    Arguments
+    ---------
+    model
+        Path of a checkpoint written by ``turbosim train`` (readable from every worker).
+    seed
+        Noise seed (default: the model's); the noise of each event is keyed on its ids, so results do not depend on
+        chunking or executor.
+    selection
+        "auto" (the OTUS selection when the generator's muon/photon counts are present, else at least one electron
+        and four jets), "otus", "minimal" or "none" (every event must then have an electron and four jets).
+    device, batch_size, torch_threads
+        Where and how the network runs on each worker.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike,
+        *,
+        seed: int | None = None,
+        selection: str = "auto",
+        device: str = "cpu",
+        batch_size: int = 65_536,
+        torch_threads: int = 1,
+    ) -> None:
+        if selection not in ("auto", "otus", "minimal", "none"):
+            raise ValueError(f"selection must be 'auto', 'otus', 'minimal' or 'none', got {selection!r}")
+        self.model = str(model)
+        self.seed = seed
+        self.selection = selection
+        self.device = device
+        self.batch_size = batch_size
+        self.torch_threads = torch_threads
+
+    def _select(self, events) -> tuple[np.ndarray, dict[str, int]]:
+        fields = ak.fields(events)
+        use_otus = self.selection == "otus" or (
+            self.selection == "auto" and "isoMuonCount" in fields and "isoPhotonCount" in fields
+        )
+        if use_otus:
+            from turbosim_hep.generation.selection import otus_selection
+
+            return otus_selection(events)
+        n = len(events)
+        if self.selection == "none":
+            return np.ones(n, dtype=bool), {"all events": n}
+        mask = (ak.to_numpy(ak.num(events.Electron, axis=1)) >= 1) & (ak.to_numpy(ak.num(events.Jet, axis=1)) >= 4)
+        return mask, {"all events": n, ">= 1 electron and >= 4 jets": int(mask.sum())}
+
+    @staticmethod
+    def _histograms() -> dict[str, hist.Hist]:
+        sample = hist.axis.StrCategory(list(SAMPLES), name="simulation", label="Simulation")
+        hists = {}
+        for name in X_FEATURES:
+            label, bins, lo, hi = _feature_axis(name)
+            hists[name] = hist.Hist(sample, hist.axis.Regular(bins, lo, hi, name="value", label=label))
+        for name, (label, bins, lo, hi) in MASSES.items():
+            hists[name] = hist.Hist(sample, hist.axis.Regular(bins, lo, hi, name="value", label=label))
+        return hists
+
+    def process(self, events):
+        dataset = events.metadata.get("dataset", "unknown") if hasattr(events, "metadata") else "unknown"
+        mask, cutflow = self._select(events)
+        selected = events[mask]
+        transform = load_transform(
+            self.model, seed=self.seed, device=self.device, batch_size=self.batch_size, threads=self.torch_threads
+        )
+        turbo = transform.simulate(selected)
+        hists = self._histograms()
+        for sample, reco in zip(SAMPLES, (selected, turbo), strict=True):
+            features = reco_to_features(reco)
+            for j, name in enumerate(X_FEATURES):
+                hists[name].fill(simulation=sample, value=features[:, j])
+            masses = reconstruct_ttbar(reco, level="reco")
+            for name in MASSES:
+                hists[name].fill(simulation=sample, value=ak.to_numpy(masses[name]))
+        cutflow["simulated"] = len(turbo)
+        return {dataset: {"hists": hists, "cutflow": cutflow}}
+
+    def postprocess(self, accumulator):
+        return accumulator

@@ -22,7 +22,7 @@ from coffea import processor
 
 from turbosim_hep.constants import X_FEATURES
 from turbosim_hep.events import reco_to_features
-from turbosim_hep.physics.reconstruction import reconstruct_ttbar
+from turbosim_hep.physics.reconstruction import reconstruct_features
 
 __all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
 
@@ -144,9 +144,9 @@ class TurboSimProcessor(processor.ProcessorABC):
             features = reco_to_features(reco)
             for j, name in enumerate(X_FEATURES):
                 hists[name].fill(simulation=sample, value=features[:, j])
-            masses = reconstruct_ttbar(reco, level="reco")
+            masses = reconstruct_features(features, level="reco")
             for name in MASSES:
-                hists[name].fill(simulation=sample, value=ak.to_numpy(masses[name]))
+                hists[name].fill(simulation=sample, value=masses[name])
         cutflow["simulated"] = len(turbo)
         return {dataset: {"hists": hists, "cutflow": cutflow}}
 

@@ -106,3 +106,26 @@ def test_validate_accepts_good_events(toy_events):
 def test_validate_names_the_field_and_first_bad_event(toy_events, mutate, message):
     with pytest.raises(ValueError, match=message):
         validate(mutate(toy_events[0]), source="sample.root")
+
+
+def test_reco_features_take_the_four_leading_jets_even_when_unsorted(rng):
+    import vector as vec
+
+    n = 200
+    counts = rng.integers(4, 8, n)
+    pt = ak.unflatten(rng.uniform(20, 300, counts.sum()), counts)
+    jets = ak.zip(
+        {"pt": pt, "eta": ak.zeros_like(pt) + 0.3, "phi": ak.zeros_like(pt) + 1.0, "mass": ak.zeros_like(pt) + 5.0}
+    )
+    x = toy_features_for_reco(n, rng)
+    events = events_from_features(x=x)
+    events = ak.with_field(events, ak.with_name(jets, "Momentum4D", behavior=vec.backends.awkward.behavior), "Jet")
+    got = reco_to_features(events)[:, 8:].reshape(n, 4, 4)
+    leading = ak.to_numpy(ak.sort(pt, axis=1, ascending=False)[:, :4])
+    np.testing.assert_allclose(np.hypot(got[..., 0], got[..., 1]), leading, rtol=1e-6)
+
+
+def toy_features_for_reco(n, rng):
+    from tests.conftest import toy_features
+
+    return toy_features(n, rng, massless=True)

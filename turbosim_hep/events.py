@@ -152,10 +152,26 @@ def has_reco(events: ak.Array) -> bool:
     return all(f in ak.fields(events) for f in ("Electron", "Jet", "MET"))
 
 
-def _components(coll: ak.Array) -> np.ndarray:
-    """(n, k, 4) float64 px, py, pz, E of a regular ``(n, k)`` slice of a Momentum4D collection."""
-    cols = [ak.to_numpy(ak.fill_none(coll[f], np.nan)).astype(np.float64) for f in _KINEMATICS]
-    return _px_py_pz_e(*cols)
+def _leading_components(coll: ak.Array, k: int) -> np.ndarray:
+    """(n, k, 4) float64 px, py, pz, E of the ``k`` leading objects (by pT) of a jagged collection.
+
+    Every event must hold at least ``k`` objects (checked by the callers). Gathers from the flat arrays with the
+    offsets instead of slicing the jagged array: on NanoEvents this is ~5x faster, and the feature conversion sits
+    on the hot path of simulation and of the processor (benchmarks/throughput.py).
+    """
+    counts = ak.to_numpy(ak.num(coll, axis=1)).astype(np.int64)
+    flat = {f: ak.to_numpy(ak.flatten(coll[f])).astype(np.float64) for f in _KINEMATICS}
+    starts = np.cumsum(counts) - counts
+    if np.any(counts > k):
+        # the layout keeps collections sorted by pT; make sure before taking the first k
+        pt = flat["pt"]
+        inner = np.ones(len(pt), dtype=bool)
+        inner[starts[counts > 0]] = False
+        if np.any(np.diff(pt, prepend=np.inf)[inner] > 0):
+            order = ak.to_numpy(ak.flatten(ak.argsort(coll["pt"], axis=1, ascending=False) + starts))
+            flat = {f: v[order] for f, v in flat.items()}
+    idx = starts[:, None] + np.arange(k)
+    return _px_py_pz_e(*(flat[f][idx] for f in _KINEMATICS))
 
 
 def partons_to_features(partons: ak.Array) -> np.ndarray:
@@ -169,10 +185,10 @@ def partons_to_features(partons: ak.Array) -> np.ndarray:
     if len(counts) and not np.all(counts == len(PARTON_NAMES)):
         bad = int(np.flatnonzero(counts != len(PARTON_NAMES))[0])
         raise ValueError(f"Parton: event {bad} has {counts[bad]} partons, expected 6")
-    regular = ak.to_regular(partons, axis=1) if len(partons) else partons
     if len(partons) == 0:
         return np.zeros((0, N_FEATURES), dtype=np.float32)
-    return _components(regular).reshape(len(partons), N_FEATURES).astype(np.float32)
+    flat = {f: ak.to_numpy(ak.flatten(partons[f])).reshape(-1, 6) for f in _KINEMATICS}
+    return _px_py_pz_e(*(flat[f] for f in _KINEMATICS)).reshape(len(partons), N_FEATURES).astype(np.float32)
 
 
 def reco_to_features(events: ak.Array) -> np.ndarray:
@@ -193,7 +209,7 @@ def reco_to_features(events: ak.Array) -> np.ndarray:
                 f"need at least {need}; apply the selection first (turbosim_hep.generation.selection)"
             )
     out = np.empty((n, 6, 4), dtype=np.float64)
-    out[:, 0] = _components(events["Electron"][:, :1])[:, 0]
+    out[:, 0] = _leading_components(events["Electron"], 1)[:, 0]
     met_pt = ak.to_numpy(events["MET"]["pt"]).astype(np.float64)
     met_phi = ak.to_numpy(events["MET"]["phi"]).astype(np.float64)
     met_pz = ak.to_numpy(events["MET"]["pzMiss"]).astype(np.float64)
@@ -201,8 +217,7 @@ def reco_to_features(events: ak.Array) -> np.ndarray:
     out[:, 1, 1] = met_pt * np.sin(met_phi)
     out[:, 1, 2] = met_pz
     out[:, 1, 3] = np.hypot(met_pt, met_pz)
-    jets = events["Jet"][ak.argsort(events["Jet"]["pt"], axis=1, ascending=False)][:, :4]
-    out[:, 2:] = _components(ak.to_regular(jets, axis=1))
+    out[:, 2:] = _leading_components(events["Jet"], 4)
     return out.reshape(n, N_FEATURES).astype(np.float32)
 
 

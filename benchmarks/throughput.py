@@ -1,0 +1,123 @@
+"""Inference throughput on one core: raw decoder forward, TurboSimTransform.simulate, and the coffea processor.
+
+Usage: python benchmarks/throughput.py [--events 500000] [--model model.pt] [--device cpu|cuda]
+       [--generation-rate EVENTS_PER_S_PER_CORE | --provenance DIR/provenance.json]
+
+Without --model an untrained model of the paper's size is used (speed does not depend on the weights). Targets:
+transform >= 0.8x raw forward; processor >= 0.5x transform; >= 1000x the generator's events/s per core; on a GPU
+>= 1e7 events/s for simulate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def _toy_features(n: int, rng: np.random.Generator, massless: bool) -> np.ndarray:
+    p = rng.normal(0.0, 60.0, size=(n, 6, 3))
+    m = np.zeros((n, 6)) if massless else rng.uniform(0, 10, (n, 6))
+    e = np.sqrt((p**2).sum(-1) + m**2)
+    return np.concatenate([p, e[..., None]], axis=-1).reshape(n, 24).astype(np.float32)
+
+
+def _untrained_model(path: Path) -> Path:
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.config import TurboSimConfig
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.turbosim import TurboSim
+
+    rng = np.random.default_rng(0)
+    z, x = _toy_features(10_000, rng, False), _toy_features(10_000, rng, True)
+    save_checkpoint(
+        path,
+        model=TurboSim(TurboSimConfig.preset("turbo")),
+        z_norm=Normalisation(z.mean(0), z.std(0)),
+        x_norm=Normalisation(x.mean(0), x.std(0)),
+        provenance={"files": [], "note": "untrained benchmark model"},
+    )
+    return path
+
+
+def _rate(fn, n: int, repeat: int = 3) -> float:
+    fn()  # warm-up (numba compilation, allocator)
+    best = min(_time(fn) for _ in range(repeat))
+    return n / best
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--generation-rate", type=float, default=None, help="generator events/s per core")
+    parser.add_argument("--provenance", default=None, help="a generator provenance.json to read the rate from")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    from coffea import processor
+    from turbosim_hep.processors import TurboSimProcessor
+
+    from turbosim_hep.events import events_from_features
+    from turbosim_hep.io.nanoevents import TurboSimSchema
+    from turbosim_hep.io.root import read_events, write_events
+    from turbosim_hep.transform import TurboSimTransform
+
+    n = args.events
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(args.model) if args.model else _untrained_model(Path(tmp) / "model.pt")
+        tf = TurboSimTransform.load(model, device=args.device)
+        events = events_from_features(z=_toy_features(n, rng, False), x=_toy_features(n, rng, True))
+        path = write_events(Path(tmp) / "events.root", events)
+        partons = read_events(path, collections=("Parton",))
+
+        decoder = tf.loaded.model.decoder
+        z = torch.randn(n, 24, device=tf.device)
+        noise = torch.randn(n, decoder.noise_dim, device=tf.device)
+        bs = tf.batch_size
+
+        def raw() -> None:
+            with torch.inference_mode():
+                for i in range(0, n, bs):
+                    decoder(z[i : i + bs], noise[i : i + bs])
+
+        r_raw = _rate(raw, n)
+        r_tf = _rate(lambda: tf.simulate(partons), n)
+        fileset = {"ttbar": {"files": {str(path): "Events"}}}
+        runner = processor.Runner(executor=processor.IterativeExecutor(), schema=TurboSimSchema, chunksize=n)
+        proc = TurboSimProcessor(model, device=args.device)
+        r_proc = _rate(lambda: runner(fileset, proc, treename="Events"), n, repeat=2)
+
+    gen = args.generation_rate
+    if gen is None and args.provenance:
+        prov = json.loads(Path(args.provenance).read_text())
+        gen = prov.get("timing", {}).get("generated_per_s_per_worker")
+    print(f"device: {tf.device}, torch threads: {torch.get_num_threads()}, events: {n:,}")
+    print(f"raw decoder forward (torch):          {r_raw:14,.0f} events/s")
+    print(f"TurboSimTransform.simulate (awkward): {r_tf:14,.0f} events/s   {r_tf / r_raw:5.2f}x raw (target >= 0.8)")
+    print(f"processor end to end (ROOT->hists):   {r_proc:14,.0f} events/s   {r_proc / r_tf:5.2f}x transform (>= 0.5)")
+    if gen:
+        print(f"generator (Pythia+detector) per core: {gen:14,.0f} events/s")
+        print(f"speed-up of simulate over generation: {r_tf / gen:14,.0f}x (target >= 1000)")
+        print(f"speed-up of the processor:            {r_proc / gen:14,.0f}x")
+    else:
+        print("pass --generation-rate or --provenance for the speed-up over the generator")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,455 @@
+"""Chunked, parallel, resumable generation: Pythia -> detector -> selection -> ``DIR/chunk-NNNN.root``.
+
+Layout of an output directory::
+
+    DIR/chunk-0000.root   events of generated ids 0 ... chunk_size-1 that pass the selection (atomic write)
+    DIR/chunk-0000.json   sidecar: seeds, counts, cutflow, cross-section, timing; written after the ROOT file
+    ...
+    DIR/fileset.json      {"ttbar": {"files": {"/abs/DIR/chunk-0000.root": "Events", ...}, "metadata": {...}}}
+    DIR/provenance.json   versions, Pythia settings, detector card, seeds, cross-section, summed cutflow, timing
+    DIR/plots/*.png       with ``plots=True``
+
+Every chunk has its own seeds, derived from the run seed and the chunk index only, so a chunk's events do not
+depend on the number of workers, on the order chunks finish in, or on interruptions. A chunk is complete when both
+files exist, the sidecar's settings equal the run's, and the ROOT file holds the sidecar's number of entries; a
+rerun skips complete chunks, remakes incomplete ones and refuses a directory made with other settings.
+
+Event ids: ``run`` = 1, ``luminosityBlock`` = chunk index + 1, ``event`` = chunk index * chunk_size + position
+in the chunk *before* the selection, so ids are stable whatever the selection keeps.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import multiprocessing
+import platform
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+
+from turbosim_hep.constants import LAYOUT_VERSION, M_ELECTRON_GEV, TREE_NAME
+from turbosim_hep.events import make_events, make_partons, momentum4d
+from turbosim_hep.generation.detector import DetectorOutput, simulate_detector
+from turbosim_hep.generation.detector_card import DetectorCard
+from turbosim_hep.generation.pythia import PYTHIA_SETTINGS, ParticleBatch, generate_batch, make_pythia, pythia_seed
+from turbosim_hep.generation.selection import otus_selection
+
+__all__ = ("ChunkTask", "build_events", "chunk_seeds", "generate", "run_chunk")
+
+#: Name of the dataset in ``fileset.json``.
+DATASET_NAME = "ttbar"
+#: Events per ``nextBatch`` call (nextBatch holds ~0.33 MB per event, REFERENCE.md §9).
+DEFAULT_BATCH_SIZE = 500
+#: Jet multiplicities recorded before the selection are binned 0 ... MAX_JET_BIN (the last bin holds the overflow).
+MAX_JET_BIN = 15
+
+
+def chunk_seeds(seed: int, chunk_index: int) -> tuple[int, int]:
+    """(Pythia seed, detector seed) of a chunk, derived from the run seed and the chunk index only."""
+    state = np.random.SeedSequence([int(seed), int(chunk_index)]).generate_state(2, dtype=np.uint64)
+    return pythia_seed(int(state[0])), int(state[1])
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything one worker needs to make one chunk (picklable)."""
+
+    index: int
+    n_events: int
+    first_event: int
+    pythia_seed: int
+    detector_seed: int
+    select: bool
+    card: DetectorCard
+    root_path: str
+    sidecar_path: str
+    spec: dict
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+
+def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
+    return ak.unflatten(np.asarray(flat), np.asarray(counts, dtype=np.int64))
+
+
+def _pt_eta_phi_m(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    px, py, pz, e = (p[..., i] for i in range(4))
+    pt = np.hypot(px, py)
+    eta = np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pt), where=pt > 0))
+    m2 = e * e - (px * px + py * py + pz * pz)
+    return pt, eta, np.arctan2(py, px), np.copysign(np.sqrt(np.abs(m2)), m2)
+
+
+def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int, luminosity_block: int) -> ak.Array:
+    """The events array (layout of :mod:`turbosim_hep.events`) of a simulated batch.
+
+    Besides the layout's collections it carries ``Jet_partonIdx`` (index 2..5 of the quark, in the six-parton
+    collection, within Delta R 0.4 of the jet's axis, from the quarks' event-record copies; -1 if none) and the
+    per-event counts ``isoMuonCount`` and ``isoPhotonCount`` used by the selection.
+    """
+    n = len(batch)
+    ppt, peta, pphi, _ = _pt_eta_phi_m(batch.partons)
+    partons = make_partons(ppt, peta, pphi, batch.parton_masses)
+    ecount = det.electron_counts
+    electrons = momentum4d(
+        {
+            "pt": _jagged(det.electron_pt.astype(np.float32), ecount),
+            "eta": _jagged(det.electron_eta.astype(np.float32), ecount),
+            "phi": _jagged(det.electron_phi.astype(np.float32), ecount),
+            "mass": _jagged(np.full(len(det.electron_pt), M_ELECTRON_GEV, dtype=np.float32), ecount),
+            "charge": _jagged(det.electron_charge, ecount),
+            "pdgId": _jagged(det.electron_pdg, ecount),
+        }
+    )
+    jpt, jeta, jphi, jm = _pt_eta_phi_m(det.jets)
+    jc = det.jet_counts
+    jets = momentum4d(
+        {
+            "pt": _jagged(jpt.astype(np.float32), jc),
+            "eta": _jagged(jeta.astype(np.float32), jc),
+            "phi": _jagged(jphi.astype(np.float32), jc),
+            "mass": _jagged(jm.astype(np.float32), jc),
+            "partonIdx": _jagged(det.jet_parton_idx, jc),
+        }
+    )
+    met = ak.zip(
+        {
+            "pt": det.met_pt.astype(np.float32),
+            "phi": det.met_phi.astype(np.float32),
+            "pzMiss": det.met_pz_miss.astype(np.float32),
+        }
+    )
+    return make_events(
+        event=np.arange(first_event, first_event + n, dtype=np.uint64),
+        run=1,
+        luminosity_block=luminosity_block,
+        partons=partons,
+        electrons=electrons,
+        jets=jets,
+        met=met,
+        extra={
+            "isoMuonCount": det.n_muons.astype(np.int32),
+            "isoPhotonCount": det.n_photons.astype(np.int32),
+        },
+    )
+
+
+def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> dict:
+    """Generate, simulate, select and write one chunk; return its sidecar record.
+
+    ``report(n)`` is called after every batch with the number of events just generated.
+    """
+    from turbosim_hep.generation.pythia import sigma_pb
+    from turbosim_hep.io.root import atomic_path, write_events
+
+    t_start = time.perf_counter()
+    timing = {"pythia_s": 0.0, "detector_s": 0.0, "clustering_s": 0.0, "events_s": 0.0, "write_s": 0.0}
+    t = time.perf_counter()
+    pythia = make_pythia(task.pythia_seed)
+    timing["init_s"] = time.perf_counter() - t
+    rng = np.random.default_rng(task.detector_seed)
+    parts = []
+    done = 0
+    while done < task.n_events:
+        n = min(task.batch_size, task.n_events - done)
+        t = time.perf_counter()
+        batch = generate_batch(pythia, n)
+        timing["pythia_s"] += time.perf_counter() - t
+        det = simulate_detector(batch, task.card, rng)
+        timing["detector_s"] += det.timing["detector_s"]
+        timing["clustering_s"] += det.timing["clustering_s"]
+        t = time.perf_counter()
+        parts.append(build_events(batch, det, first_event=task.first_event + done, luminosity_block=task.index + 1))
+        timing["events_s"] += time.perf_counter() - t
+        done += n
+        if report is not None:
+            report(n)
+    events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
+    mask, cutflow = otus_selection(events)
+    n_jet = np.minimum(ak.to_numpy(ak.num(events["Jet"], axis=1)), MAX_JET_BIN)
+    lepton_ok = ak.to_numpy(ak.num(events["Electron"], axis=1)) == 1
+    lepton_ok &= (ak.to_numpy(events["isoMuonCount"]) == 0) & (ak.to_numpy(events["isoPhotonCount"]) == 0)
+    jet_multiplicity = {
+        "all": np.bincount(n_jet, minlength=MAX_JET_BIN + 1).tolist(),
+        "one_electron_no_muon_no_photon": np.bincount(n_jet[lepton_ok], minlength=MAX_JET_BIN + 1).tolist(),
+    }
+    if task.select:
+        events = events[mask]
+    t = time.perf_counter()
+    write_events(task.root_path, events)
+    timing["write_s"] = time.perf_counter() - t
+    sigma, sigma_err = sigma_pb(pythia)
+    timing["total_s"] = time.perf_counter() - t_start
+    record = {
+        "chunk": task.index,
+        "n_generated": task.n_events,
+        "n_written": len(events),
+        "first_event": task.first_event,
+        "pythia_seed": task.pythia_seed,
+        "detector_seed": task.detector_seed,
+        "sigma_pb": sigma,
+        "sigma_err_pb": sigma_err,
+        "cutflow": cutflow,
+        "jet_multiplicity": jet_multiplicity,
+        "timing": timing,
+        "spec": task.spec,
+    }
+    with atomic_path(task.sidecar_path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _chunk_is_complete(root: Path, sidecar: Path, spec: dict, n_events: int) -> dict | None:
+    """The sidecar record if the chunk is complete and made with ``spec``; None if it must be (re)made."""
+    if not (root.exists() and sidecar.exists()):
+        return None
+    try:
+        record = json.loads(sidecar.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if record.get("spec") != spec:
+        diff = sorted(k for k in set(spec) | set(record.get("spec", {})) if spec.get(k) != record["spec"].get(k))
+        raise ValueError(
+            f"{str(root)!r} was made with other settings (differing: {diff!r}); "
+            "use a new output directory or rerun with the original settings"
+        )
+    if record.get("n_generated") != n_events:
+        return None
+    from turbosim_hep.io.root import open_tree
+
+    try:
+        entries = open_tree(root).num_entries
+    except ValueError:
+        return None
+    return record if entries == record.get("n_written") else None
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("turbosim-hep", "pythia8mc", "fastjet", "awkward", "uproot", "numpy", "vector", "coffea"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _run_spec(seed: int, chunk_size: int, select: bool, card: DetectorCard) -> dict:
+    return json.loads(
+        json.dumps(
+            {
+                "seed": int(seed),
+                "chunk_size": int(chunk_size),
+                "select": bool(select),
+                "selection": "otus_selection" if select else None,
+                "layout_version": LAYOUT_VERSION,
+                "pythia_settings": list(PYTHIA_SETTINGS),
+                "pythia8mc": _versions()["pythia8mc"],
+                "card": card.to_dict(),
+            }
+        )
+    )
+
+
+def _worker_run(task: ChunkTask, progress_queue) -> dict:
+    return run_chunk(task, report=progress_queue.put)
+
+
+def _check_args(n_events: int, workers: int, seed: int, chunk_size: int, batch_size: int) -> None:
+    for name, value, low in (
+        ("n_events", n_events, 1),
+        ("workers", workers, 1),
+        ("seed", seed, 0),
+        ("chunk_size", chunk_size, 1),
+        ("batch_size", batch_size, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def generate(
+    n_events: int,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    seed: int = 1,
+    chunk_size: int = 5000,
+    select: bool = True,
+    card: DetectorCard | None = None,
+    plots: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool | None = None,
+) -> Path:
+    """Generate ``n_events`` pp -> t tbar -> e- nubar b bbar u dbar events into the directory ``out``.
+
+    Parameters
+    ----------
+    n_events : int
+        Events to generate (before the selection).
+    out : str or Path
+        Output directory (created); see the module docstring for its layout. Rerunning with the same settings
+        resumes: complete chunks are kept, and a larger ``n_events`` extends the sample.
+    workers : int
+        Worker processes (spawned); 1 runs in this process.
+    seed : int
+        Run seed (>= 0); each chunk's seeds derive from it and the chunk index.
+    chunk_size : int
+        Generated events per chunk file (5000-10000 keeps files large and restarts cheap).
+    select : bool
+        Keep only events passing :func:`~turbosim_hep.generation.selection.otus_selection` (default), else all.
+    card : DetectorCard
+        Detector numbers; default the Delphes CMS card (R = 0.5).
+    plots : bool
+        Write validation plots to ``out/plots``.
+    batch_size : int
+        Events per Pythia ``nextBatch`` call.
+    progress : bool or None
+        Show a progress bar (None: when stderr is a terminal).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Example
+    -------
+    >>> from turbosim_hep import generate
+    >>> generate(2000, "ttbar-small", workers=2, seed=7)  # doctest: +SKIP
+    """
+    from turbosim_hep.progress import progress_bar
+
+    _check_args(n_events, workers, seed, chunk_size, batch_size)
+    card = DetectorCard() if card is None else card
+    if not isinstance(card, DetectorCard):
+        raise TypeError(f"card must be a DetectorCard, got {type(card).__name__}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{str(out)!r} exists and is not a directory; choose another output directory")
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".chunk-*.tmp"):
+        stale.unlink()
+    spec = _run_spec(seed, chunk_size, select, card)
+    t_start = time.perf_counter()
+    n_chunks = math.ceil(n_events / chunk_size)
+    records: dict[int, dict] = {}
+    tasks: list[ChunkTask] = []
+    for i in range(n_chunks):
+        n = min(chunk_size, n_events - i * chunk_size)
+        root, sidecar = out / f"chunk-{i:04d}.root", out / f"chunk-{i:04d}.json"
+        done = _chunk_is_complete(root, sidecar, spec, n)
+        if done is not None:
+            records[i] = done
+            continue
+        p_seed, d_seed = chunk_seeds(seed, i)
+        tasks.append(
+            ChunkTask(i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size)
+        )
+    skipped = sum(r["n_generated"] for r in records.values())
+    with progress_bar(
+        n_events, f"generating into {out.name}", disable=None if progress is None else not progress
+    ) as bar:
+        bar.advance(skipped)
+        if tasks and workers == 1:
+            for task in tasks:
+                records[task.index] = run_chunk(task, report=bar.advance)
+        elif tasks:
+            records.update(_run_parallel(tasks, workers, bar))
+    ordered = [records[i] for i in range(n_chunks)]
+    _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, len(tasks))
+    if plots:
+        from turbosim_hep.generation.plots import validation_plots
+
+        validation_plots(out)
+    return out
+
+
+def _run_parallel(tasks: list[ChunkTask], workers: int, bar) -> dict[int, dict]:
+    ctx = multiprocessing.get_context("spawn")
+    records = {}
+    with ctx.Manager() as manager:
+        progress_queue = manager.Queue()
+        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx)
+        try:
+            futures = {pool.submit(_worker_run, task, progress_queue): task for task in tasks}
+            pending = set(futures)
+            while pending:
+                finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+                _drain(progress_queue, bar)
+                for fut in finished:
+                    record = fut.result()
+                    records[record["chunk"]] = record
+            _drain(progress_queue, bar)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return records
+
+
+def _drain(progress_queue, bar) -> None:
+    while True:
+        try:
+            bar.advance(progress_queue.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _write_outputs(
+    out: Path, records: list[dict], spec: dict, card: DetectorCard, n_events: int, wall_s: float, n_made: int
+) -> None:
+    from turbosim_hep.io.root import atomic_path
+
+    n_gen = sum(r["n_generated"] for r in records)
+    weights = np.array([r["n_generated"] for r in records], dtype=float)
+    sigma = float(np.average([r["sigma_pb"] for r in records], weights=weights))
+    sigma_err = float(np.sqrt(np.sum((weights * [r["sigma_err_pb"] for r in records]) ** 2)) / weights.sum())
+    cutflow: dict[str, int] = {}
+    for r in records:
+        for k, v in r["cutflow"].items():
+            cutflow[k] = cutflow.get(k, 0) + v
+    with_mult = [r["jet_multiplicity"] for r in records if "jet_multiplicity" in r]
+    multiplicity = {k: np.sum([m[k] for m in with_mult], axis=0).tolist() for k in with_mult[0]} if with_mult else None
+    timing_sum: dict[str, float] = {}
+    for r in records:
+        for k, v in r["timing"].items():
+            timing_sum[k] = timing_sum.get(k, 0.0) + v
+    files = {str((out / f"chunk-{r['chunk']:04d}.root").resolve()): TREE_NAME for r in records}
+    fileset = {DATASET_NAME: {"files": files, "metadata": {"xsec_pb": sigma, "n_generated": n_gen}}}
+    worker_s = timing_sum.get("total_s", 0.0)
+    provenance = {
+        "what": "pp -> t tbar -> (b u dbar)(bbar e- nubar_e), 13 TeV, Pythia 8 + parametric Delphes-CMS detector",
+        "versions": _versions(),
+        "n_events_generated": n_gen,
+        "n_events_written": sum(r["n_written"] for r in records),
+        "selection": spec["selection"],
+        "seed": spec["seed"],
+        "chunk_size": spec["chunk_size"],
+        "pythia_settings": spec["pythia_settings"],
+        "detector_card": card.to_dict(),
+        "cross_section_pb": sigma,
+        "cross_section_err_pb": sigma_err,
+        "cutflow": cutflow,
+        "jet_multiplicity_before_selection": multiplicity,
+        "chunks": [
+            {k: r[k] for k in ("chunk", "n_generated", "n_written", "first_event", "pythia_seed", "detector_seed")}
+            for r in records
+        ],
+        "timing": {
+            "wall_s_last_invocation": wall_s,
+            "chunks_made_last_invocation": n_made,
+            "worker_seconds_all_chunks": timing_sum,
+            "events_per_worker_second": n_gen / worker_s if worker_s else None,
+        },
+        "notes": "Jet_partonIdx: index (2..5) of the quark within Delta R 0.4 of the jet, else -1. "
+        "isoMuonCount/isoPhotonCount: isolated identified muons/photons per event.",
+    }
+    for name, payload in (("fileset.json", fileset), ("provenance.json", provenance)):
+        with atomic_path(out / name) as tmp:
+            tmp.write_text(json.dumps(payload, indent=2) + "\n")

@@ -20,6 +20,7 @@ __all__ = (
     "DEFAULT_LABELS",
     "auto_range",
     "comparison_figure",
+    "header_label",
     "overview_figure",
     "plot_comparison",
     "plot_samples",
@@ -165,7 +166,7 @@ def _draw_ratio(rax: Any, hists: Mapping[str, Any], limits: tuple[float, float])
     return out
 
 
-def _header(ax: Any, text: str) -> tuple[Any, Any, Any]:
+def header_label(ax: Any, text: str) -> tuple[Any, Any, Any]:
     """Bold "Turbo-Sim", italic ``text`` beside it (placed from the first text's extent), process on the right.
 
     Drawn by hand: mplhep's experiment label packs the two texts by font metrics that are off when the style's font
@@ -210,7 +211,7 @@ def comparison_figure(
             labels=labels,
             legend_title=legend_title,
         )
-        _header(ax, text)
+        header_label(ax, text)
     return fig
 
 

@@ -37,6 +37,7 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
     import mplhep
 
     from turbosim_hep.io.root import iterate_events
+    from turbosim_hep.plotting import header_label
 
     out = Path(out)
     files = sorted(out.glob("chunk-*.root"))
@@ -76,7 +77,7 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
     for ax in axes:
         ax.set_ylabel("events")
         ax.legend()
-        mplhep.cms.label(ax=ax, data=False, rlabel="13 TeV")
+        header_label(ax, "Simulation")
     save(fig, "parton_masses")
 
     fig, ax = plt.subplots(figsize=(8, 7))
@@ -102,7 +103,7 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=14)
     ax.set_ylabel("fraction of generated events")
     ax.set_ylim(0, 1.1)
-    mplhep.cms.label(ax=ax, data=False, rlabel="13 TeV")
+    header_label(ax, "Simulation")
     save(fig, "cutflow")
 
     jets = events["Jet"]
@@ -123,6 +124,6 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
         ax.set_xlabel(r"jet response $p_T^{reco} / p_T^{parton}$")
         ax.set_ylabel("density")
         ax.legend(fontsize=13)
-        mplhep.cms.label(ax=ax, data=False, rlabel="13 TeV")
+        header_label(ax, "Simulation")
         save(fig, "jet_response")
     return written

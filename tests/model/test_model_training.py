@@ -1,0 +1,120 @@
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from turbosim_hep.model.checkpoint import load_model, read_checkpoint
+from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.normalisation import Normalisation
+from turbosim_hep.model.training import Trainer, companion_paths, train_arrays
+from turbosim_hep.model.validation import validate
+
+torch.set_num_threads(1)
+
+SMALL = {"encoder_hidden": (32, 32), "decoder_hidden": (32, 32), "critic_hidden": (32,), "val_events": 500}
+
+
+def toy_pairs(n: int, seed: int = 0):
+    """z Gaussian [GeV], x = a fixed linear map of z plus Gaussian noise; event ids 0..n-1."""
+    rng = np.random.default_rng(seed)
+    z = (rng.normal(size=(n, 24)) * 30 + 10).astype(np.float32)
+    a = np.random.default_rng(99).normal(size=(24, 24)) / np.sqrt(24)
+    x = (z @ a + rng.normal(size=(n, 24)) * 5 + 20).astype(np.float32)
+    return z, x, np.arange(n)
+
+
+def test_short_training_brings_simulated_x_close_to_truth(tmp_path):
+    z, x, event = toy_pairs(4000)
+    cfg = TurboSimConfig.preset("pix2pix", lr=1e-3, batch_size=128, steps_per_epoch=150, **SMALL)
+    val = (slice(3000, 3500),)
+    z_norm, x_norm = Normalisation.fit(z[:3000]), Normalisation.fit(x[:3000])
+    untrained = Trainer(z_norm.normalise(z[:10]), x_norm.normalise(x[:10]), config=cfg, device="cpu").model
+    before = validate(
+        untrained,
+        z[val],
+        x[val],
+        z_norm=z_norm,
+        x_norm=x_norm,
+        generator=torch.Generator().manual_seed(0),
+        physics=False,
+    )
+    out = train_arrays(z, x, 1, event, config=cfg, epochs=2, out=tmp_path / "m.pt", physics=False, device="cpu")
+    lines = [json.loads(s) for s in companion_paths(out)["metrics"].read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [1, 2]
+    mean_ks_before = np.mean(before["ks"]["x_tilde"])
+    mean_ks_after = np.mean(lines[-1]["validation"]["ks"]["x_tilde"])
+    assert mean_ks_before > 0.2
+    assert mean_ks_after < 0.1
+    assert lines[-1]["train"]["l_x_xtilde"] < lines[0]["train"]["l_x_xtilde"]
+
+
+def _run(tmp_path, name, epochs, resume=False):
+    z, x, event = toy_pairs(1500, seed=1)
+    cfg = TurboSimConfig.preset("turbo", batch_size=32, steps_per_epoch=15, d_zhat=1.0, layer_noise=True, **SMALL)
+    return train_arrays(
+        z, x, 7, event, config=cfg, epochs=epochs, out=tmp_path / name, resume=resume, physics=False, device="cpu"
+    )
+
+
+def test_two_epochs_equal_one_epoch_then_resume_bit_for_bit(tmp_path):
+    straight = _run(tmp_path, "a.pt", 2)
+    _run(tmp_path, "b.pt", 1)
+    resumed = _run(tmp_path, "b.pt", 2, resume=True)
+    a = read_checkpoint(companion_paths(straight)["last"])
+    b = read_checkpoint(companion_paths(resumed)["last"])
+    assert a["state"]["epoch"] == b["state"]["epoch"] == 2
+    assert a["model"].keys() == b["model"].keys()
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    opt_a, opt_b = a["state"]["optimisers"]["generator"]["state"], b["state"]["optimisers"]["generator"]["state"]
+    assert all(torch.equal(opt_a[i]["exp_avg"], opt_b[i]["exp_avg"]) for i in opt_a)
+    metrics_b = companion_paths(resumed)["metrics"].read_text().splitlines()
+    assert [json.loads(s)["epoch"] for s in metrics_b] == [1, 2]
+
+
+def test_starting_afresh_over_an_existing_run_is_refused(tmp_path):
+    _run(tmp_path, "c.pt", 1)
+    with pytest.raises(FileExistsError, match="resume=True"):
+        _run(tmp_path, "c.pt", 1)
+
+
+def test_resume_with_other_data_is_refused(tmp_path):
+    _run(tmp_path, "d.pt", 1)
+    z, x, event = toy_pairs(1500, seed=2)
+    with pytest.raises(ValueError, match="other data"):
+        train_arrays(z, x, 7, event, epochs=2, out=tmp_path / "d.pt", resume=True, physics=False, device="cpu")
+
+
+def test_validation_reports_physics_columns_from_the_reconstruction(monkeypatch):
+    fake = types.ModuleType("turbosim_hep.physics.reconstruction")
+
+    def reconstruct_features(features, *, level="reco"):
+        s = np.asarray(features, dtype=np.float64).sum(axis=1)
+        return {"m_tt": s, "m_w_had": s * 2, "m_t_lep": s + 1, "m_t_had": -s}
+
+    fake.reconstruct_features = reconstruct_features
+    monkeypatch.setitem(sys.modules, "turbosim_hep.physics.reconstruction", fake)
+    z, x, _ = toy_pairs(300)
+    cfg = TurboSimConfig(**SMALL)
+    model = Trainer(z, x, config=cfg, device="cpu").model
+    zn, xn = Normalisation.fit(z), Normalisation.fit(x)
+    res = validate(model, z, x, z_norm=zn, x_norm=xn, generator=torch.Generator().manual_seed(0))
+    assert set(res["physics"]) == {"m_tt", "m_w_had", "m_t_lep", "m_t_had"}
+    assert all(0 < v <= 1 for v in res["physics"].values())
+    assert res["ks_sum"] == pytest.approx(sum(res["ks_group"].values()))
+    assert all(len(v) == 24 for v in res["ks"].values())
+
+
+def test_loaded_model_simulates_in_gev_with_the_saved_normalisation(tmp_path):
+    out = _run(tmp_path, "e.pt", 1)
+    loaded = load_model(out, device="cpu")
+    z, _, _ = toy_pairs(50, seed=1)
+    x1 = loaded.simulate(z, generator=torch.Generator().manual_seed(4))
+    x2 = loaded.simulate(z, generator=torch.Generator().manual_seed(4))
+    assert x1.shape == (50, 24) and np.array_equal(x1, x2)
+    noise = torch.randn(50, loaded.model.decoder.noise_dim, generator=torch.Generator().manual_seed(4))
+    manual = loaded.model.decoder(torch.from_numpy(((z - loaded.z_mean) / loaded.z_std).astype(np.float32)), noise)
+    assert np.allclose(x1, manual.detach().double().numpy() * loaded.x_std + loaded.x_mean, atol=1e-4)

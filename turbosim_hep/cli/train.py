@@ -1,0 +1,86 @@
+"""``turbosim train DATA... --preset turbo --epochs N --out model.pt``: train a Turbo-Sim model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a Turbo-Sim model on files of the event layout",
+        description="Train encoder and decoder on paired parton/detector events. DATA are ROOT files, directories "
+        "of chunk-*.root or a coffea fileset.json. Writes OUT (best model by the validation KS sum), "
+        "OUT.last.pt (for --resume) and OUT.metrics.jsonl. Unset options take the preset's values "
+        "(turbosim_hep.model.config.TurboSimConfig).",
+    )
+    p.add_argument("data", nargs="+", metavar="DATA", help="ROOT files, directories or fileset.json")
+    p.add_argument("--preset", default="turbo", help="turbo, aae, gan, pix2pix, cycle, direct-only, reverse-only")
+    p.add_argument("--epochs", type=int, default=100, help="total number of epochs (default: %(default)s)")
+    p.add_argument("--out", required=True, help="model file to write, e.g. model.pt")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in OUT's .last.pt exactly")
+    p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT exists")
+    p.add_argument("--device", choices=("cuda", "cpu"), help="default: CUDA when available")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--steps-per-epoch", type=int)
+    p.add_argument("--critic-steps", type=int, help="critic steps per generator step")
+    p.add_argument("--lr", type=float, help="learning rate of encoder and decoder")
+    p.add_argument("--patience", type=int, help="early stopping: epochs without improvement")
+    p.add_argument("--val-events", type=int, help="validation events used for the per-epoch metrics")
+    p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a loss weight, e.g. --weight l_x_xtilde=10 (names: l_z_ztilde d_ztilde l_x_xhat d_xhat "
+        "l_x_xtilde d_xtilde l_z_zhat d_zhat; 0 switches a term off)",
+    )
+    p.add_argument("--no-physics", action="store_true", help="skip the reconstructed-mass KS columns")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.set_defaults(func=run)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    from turbosim_hep.model.config import TERMS
+
+    out: dict[str, object] = {}
+    for name in ("batch_size", "steps_per_epoch", "critic_steps", "lr", "patience", "val_events", "seed"):
+        value = getattr(args, name)
+        if value is not None:
+            out[name] = value
+    for item in args.weight:
+        name, sep, value = item.partition("=")
+        if not sep or name not in TERMS:
+            raise ValueError(f"--weight expects NAME=VALUE with NAME one of {TERMS!r}, got {item!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--weight {name}: {value!r} is not a number") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from turbosim_hep.model.config import TurboSimConfig
+    from turbosim_hep.model.training import train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = _overrides(args)
+    config = None if args.resume and not overrides else TurboSimConfig.preset(args.preset, **overrides)
+    best = train(
+        args.data,
+        config=config,
+        epochs=args.epochs,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        device=args.device,
+        physics=not args.no_physics,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(f"best model: {best}")
+    return 0

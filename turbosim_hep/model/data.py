@@ -1,0 +1,154 @@
+"""Training data: paired (z, x) feature arrays read from files of the event layout, and their deterministic split.
+
+``DATA`` arguments may be ROOT files, directories (their ``chunk-*.root``, else every ``*.root``) or a coffea
+fileset JSON (``{"dataset": {"files": {"path.root": "Events"}}}`` or ``{"dataset": ["path.root", ...]}``;
+relative paths are relative to the JSON file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from turbosim_hep.split import split_mask
+
+__all__ = ("PairedData", "load_pairs", "resolve_paths")
+
+_COLLECTIONS = ("Parton", "Electron", "Jet", "MET")
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedData:
+    """Paired features of the same events: ``z``, ``x`` ``(n, 24)`` float32 [GeV]; ids ``run``, ``event`` ``(n,)``.
+
+    ``provenance`` records where they came from (files, event counts) as plain dicts and lists.
+    """
+
+    z: np.ndarray
+    x: np.ndarray
+    run: np.ndarray
+    event: np.ndarray
+    provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.z)
+        for name in ("z", "x"):
+            a = getattr(self, name)
+            if a.ndim != 2 or a.shape[1] != 24:
+                raise ValueError(f"{name} must have shape (n, 24), got {a.shape!r}")
+        for name in ("x", "run", "event"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"z has {n} rows but {name} has {len(getattr(self, name))}")
+        for name in ("z", "x"):
+            a = getattr(self, name)
+            if not np.all(np.isfinite(a)):
+                row = int(np.flatnonzero(~np.all(np.isfinite(a), axis=1))[0])
+                raise ValueError(f"{name} holds NaN or infinity (row {row}, event id {int(self.event[row])})")
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    def split(self, name: str, *, fractions: tuple[float, float, float]) -> PairedData:
+        """The events of split ``name`` ("train", "validation", "test"), by :func:`turbosim_hep.split.split_mask`."""
+        mask = split_mask(self.run, self.event, name, fractions=fractions)
+        return PairedData(self.z[mask], self.x[mask], self.run[mask], self.event[mask], self.provenance)
+
+
+def resolve_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """Expand ROOT files, directories and fileset JSON files into a sorted-per-argument list of ROOT files."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"{str(p)!r} does not exist (give ROOT files, directories or a fileset.json)")
+        if p.is_dir():
+            found = sorted(p.glob("chunk-*.root")) or sorted(p.glob("*.root"))
+            if not found:
+                raise FileNotFoundError(f"directory {str(p)!r} holds no chunk-*.root or *.root files")
+            out += found
+        elif p.suffix == ".json":
+            out += _fileset_paths(p)
+        else:
+            out.append(p)
+    if not out:
+        raise ValueError("no input files given")
+    return out
+
+
+def _fileset_paths(path: Path) -> list[Path]:
+    try:
+        fileset = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from err
+    if not isinstance(fileset, dict):
+        raise ValueError(f"{str(path)!r}: a fileset is a JSON object {{dataset: files}}, got {type(fileset).__name__}")
+    out = []
+    for dataset, spec in fileset.items():
+        files = spec.get("files", spec) if isinstance(spec, dict) else spec
+        if not isinstance(files, dict | list):
+            raise ValueError(f"{str(path)!r}: dataset {dataset!r} has no file list")
+        for f in files:
+            f = Path(f)
+            out.append(f if f.is_absolute() else path.parent / f)
+    return out
+
+
+def load_pairs(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], *, step_size: int = 200_000, progress: bool | None = None
+) -> PairedData:
+    """Read Parton, Electron, Jet and MET from every file and return the paired ``(n, 24)`` features.
+
+    Events that cannot form the X features (no electron or fewer than four jets: not passing the selection) are
+    dropped with a warning and counted in the provenance. ``progress=None`` shows a bar when stderr is a terminal.
+    """
+    from turbosim_hep.events import partons_to_features, reco_to_features
+    from turbosim_hep.io.root import iterate_events, open_tree
+    from turbosim_hep.progress import progress_bar
+
+    files = resolve_paths(paths)
+    total = sum(open_tree(f).num_entries for f in files)
+    zs, xs, runs, events, per_file = [], [], [], [], []
+    dropped = 0
+    with progress_bar(total, "reading", disable=None if progress is None else not progress) as bar:
+        for f in files:
+            n_read = n_kept = 0
+            for chunk in iterate_events(f, step_size=step_size, collections=_COLLECTIONS):
+                ok = (ak.to_numpy(ak.num(chunk["Electron"], axis=1)) >= 1) & (
+                    ak.to_numpy(ak.num(chunk["Jet"], axis=1)) >= 4
+                )
+                n_read += len(chunk)
+                bar.advance(len(chunk))
+                chunk = chunk[ok]
+                n_kept += len(chunk)
+                try:
+                    zs.append(partons_to_features(chunk))
+                    xs.append(reco_to_features(chunk))
+                except ValueError as err:
+                    raise ValueError(f"{str(f)!r}: {err}") from err
+                runs.append(ak.to_numpy(chunk["run"]).astype(np.uint64))
+                events.append(ak.to_numpy(chunk["event"]).astype(np.uint64))
+            dropped += n_read - n_kept
+            per_file.append({"path": str(f.resolve()), "events": n_read, "used": n_kept})
+    if dropped:
+        warnings.warn(
+            f"dropped {dropped} events without an electron and four jets (not selected); apply the selection "
+            "when writing training files",
+            stacklevel=2,
+        )
+    provenance = {"files": per_file, "events": sum(p["used"] for p in per_file), "dropped": dropped}
+    return PairedData(
+        np.concatenate(zs) if zs else np.zeros((0, 24), np.float32),
+        np.concatenate(xs) if xs else np.zeros((0, 24), np.float32),
+        np.concatenate(runs) if runs else np.zeros(0, np.uint64),
+        np.concatenate(events) if events else np.zeros(0, np.uint64),
+        provenance,
+    )

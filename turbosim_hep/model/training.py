@@ -1,0 +1,359 @@
+"""Training loop of Turbo-Sim: batches, critic and generator steps, validation, best model, exact resume.
+
+Entry points: :func:`train` (files of the event layout) and :func:`train_arrays` (in-memory paired features).
+Both write three files next to ``out``:
+
+- ``out`` (e.g. ``model.pt``): the best model so far by the validation selection metric (sum of 96 KS);
+- ``model.last.pt``: the state after the last finished epoch, from which ``resume=True`` continues exactly;
+- ``model.metrics.jsonl``: one JSON line per epoch (mean losses, validation KS, physics KS, timing).
+
+Each epoch has ``config.steps_per_epoch`` generator steps, each preceded by ``config.critic_steps`` critic steps on
+their own random batches. On CUDA the forward passes run under bfloat16 autocast; the CPU runs float32 and, with a
+fixed thread count, is bit-for-bit reproducible (``train(epochs=2)`` equals ``train(epochs=1)`` then
+``train(epochs=2, resume=True)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
+from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.data import PairedData, load_pairs
+from turbosim_hep.model.normalisation import Normalisation
+from turbosim_hep.model.turbosim import TurboSim
+from turbosim_hep.model.validation import validate
+
+__all__ = ("Trainer", "companion_paths", "resolve_device", "train", "train_arrays")
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``None`` -> CUDA when available, else CPU; otherwise the given device (``"cuda"`` without a GPU is an error)."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch sees no CUDA GPU; use device='cpu' or leave it unset")
+    return device
+
+
+def companion_paths(out: str | os.PathLike) -> dict[str, Path]:
+    """The files a run writes: ``best`` (= ``out``), ``last`` and ``metrics``."""
+    out = Path(out)
+    return {
+        "best": out,
+        "last": out.with_name(f"{out.stem}.last{out.suffix or '.pt'}"),
+        "metrics": out.with_name(f"{out.stem}.metrics.jsonl"),
+    }
+
+
+class Trainer:
+    """Model, optimisers, random generators and normalised training tensors of one run.
+
+    Arguments
+    ---------
+    z, x
+        Normalised training features ``(n, 24)`` float32 (paired rows).
+    config
+        The run's configuration.
+    device
+        Where to train (see :func:`resolve_device`).
+    """
+
+    def __init__(
+        self, z: np.ndarray, x: np.ndarray, *, config: TurboSimConfig, device: str | torch.device | None = None
+    ) -> None:
+        self.config = config
+        self.device = resolve_device(device)
+        self.model = TurboSim(config, generator=torch.Generator().manual_seed(config.seed)).to(self.device)
+        self.gen_opt = torch.optim.Adam(
+            self.model.generator_parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
+        )
+        self.critic_opt = (
+            torch.optim.Adam(
+                self.model.critics.parameters(),
+                lr=config.critic_lr,
+                betas=config.critic_betas,
+                weight_decay=config.critic_weight_decay,
+            )
+            if len(self.model.critics)
+            else None
+        )
+        self.batch_rng = torch.Generator().manual_seed(config.seed + 1)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.z = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).to(self.device)
+        self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        self.autocast = self.device.type == "cuda"
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(len(self.z), (self.config.batch_size,), generator=self.batch_rng).to(self.device)
+        return self.z[idx], self.x[idx]
+
+    def step(self) -> dict[str, torch.Tensor]:
+        """``critic_steps`` critic updates then one generator update; detached losses (``total``, terms, critics)."""
+        out: dict[str, torch.Tensor] = {}
+        model = self.model
+        if self.critic_opt is not None and self.config.critic_steps > 0:
+            for _ in range(self.config.critic_steps):
+                z, x = self._batch()
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                    loss, parts = model.critic_loss(z, x, generator=self.noise_rng)
+                self.critic_opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.critic_opt.step()
+            out.update({f"critic_{k}": v.detach() for k, v in parts.items()})
+        z, x = self._batch()
+        model.critics.requires_grad_(False)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            loss, terms = model.generator_loss(z, x, generator=self.noise_rng)
+        self.gen_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.gen_opt.step()
+        model.critics.requires_grad_(True)
+        out["total"] = loss.detach()
+        out.update({k: v.detach() for k, v in terms.items()})
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """Optimiser and random-generator states (tensors and plain data) for an exact resume."""
+        return {
+            "optimisers": {
+                "generator": self.gen_opt.state_dict(),
+                "critic": self.critic_opt.state_dict() if self.critic_opt is not None else None,
+            },
+            "rng": {"batches": self.batch_rng.get_state(), "noise": self.noise_rng.get_state()},
+            "device_type": self.device.type,
+        }
+
+    def load_state(self, model_state: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+        """Restore weights, optimisers and generators saved by :meth:`state`."""
+        self.model.load_state_dict(model_state, strict=True)
+        self.gen_opt.load_state_dict(state["optimisers"]["generator"])
+        if self.critic_opt is not None:
+            self.critic_opt.load_state_dict(state["optimisers"]["critic"])
+        self.batch_rng.set_state(state["rng"]["batches"])
+        if state.get("device_type") == self.device.type:
+            self.noise_rng.set_state(state["rng"]["noise"])
+        else:
+            warnings.warn(
+                f"resuming on {self.device.type} a run saved on {state.get('device_type')}: the noise stream "
+                "restarts, so the result is not bit-identical to an uninterrupted run",
+                stacklevel=2,
+            )
+            self.noise_rng.manual_seed(self.config.seed + 2 + int(state.get("epoch", 0)))
+
+
+def _array_digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _format_losses(sums: dict[str, float], n: int) -> str:
+    keys = ["total", *sorted(k for k in sums if k.startswith("critic_"))]
+    return " ".join(f"{k.removeprefix('critic_')}={sums[k] / n:.3g}" for k in keys if k in sums)
+
+
+def train_arrays(
+    z: np.ndarray,
+    x: np.ndarray,
+    run: np.ndarray,
+    event: np.ndarray,
+    *,
+    config: TurboSimConfig | None = None,
+    epochs: int = 100,
+    out: str | os.PathLike = "model.pt",
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str | torch.device | None = None,
+    physics: bool = True,
+    provenance: dict[str, Any] | None = None,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Train on paired features ``z``, ``x`` ``(n, 24)`` [GeV] with ids ``run`` (``(n,)`` or one), ``event`` ``(n,)``.
+
+    The split (train / validation / test by ``config.split_fractions``) comes from the event ids; the test events
+    are never used. Normalisation is fitted on the training split. ``epochs`` is the total epoch count, so a resumed
+    run stops at the same epoch as an uninterrupted one. ``physics=False`` skips the reconstructed-mass columns.
+    ``provenance`` describes the data (``train`` fills it from the files). ``log`` receives one line per epoch.
+    Returns the path of the best model (``out``).
+    """
+    event = np.asarray(event, dtype=np.uint64)
+    data = PairedData(
+        np.asarray(z, dtype=np.float32),
+        np.asarray(x, dtype=np.float32),
+        np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape),
+        event,
+    )
+    if provenance is None:
+        provenance = {"source": "arrays", "events": len(data), "sha256": _array_digest(data.z, data.x, data.event)}
+    paths = companion_paths(out)
+    paths["best"].parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = None
+    if resume:
+        checkpoint = read_checkpoint(paths["last"])
+        saved = TurboSimConfig.from_dict(checkpoint["config"])
+        if config is not None and config != saved:
+            diff = {k: (v, getattr(config, k)) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
+            raise ValueError(f"{str(paths['last'])!r} was trained with another config (saved, given): {diff!r}")
+        config = saved
+        if checkpoint["provenance"].get("data") != provenance:
+            raise ValueError(
+                f"{str(paths['last'])!r} was trained on other data than given now; resume with the same inputs"
+            )
+    else:
+        for p in (paths["best"], paths["last"]):
+            if p.exists() and not overwrite:
+                raise FileExistsError(f"{str(p)!r} exists; pass resume=True to continue it or overwrite=True")
+    config = config or TurboSimConfig()
+    train_set = data.split("train", fractions=config.split_fractions)
+    val_set = data.split("validation", fractions=config.split_fractions)
+    if len(train_set) < 2 or len(val_set) < 1:
+        raise ValueError(
+            f"too few events to train: {len(train_set)} train and {len(val_set)} validation of {len(data)}"
+        )
+    pick = np.random.default_rng(config.seed).permutation(len(val_set))[: config.val_events]
+    val_z, val_x = val_set.z[np.sort(pick)], val_set.x[np.sort(pick)]
+    if checkpoint is not None:
+        norm = {k: v.double().numpy() for k, v in checkpoint["normalisation"].items()}
+        z_norm, x_norm = Normalisation(norm["z_mean"], norm["z_std"]), Normalisation(norm["x_mean"], norm["x_std"])
+    else:
+        z_norm, x_norm = Normalisation.fit(train_set.z), Normalisation.fit(train_set.x)
+    trainer = Trainer(z_norm.normalise(train_set.z), x_norm.normalise(train_set.x), config=config, device=device)
+    full_provenance = {
+        "data": provenance,
+        "split_fractions": list(config.split_fractions),
+        "split_events": {"train": len(train_set), "validation": len(val_set), "validation_used": len(val_z)},
+        "versions": versions(),
+    }
+    state: dict[str, Any] = {"epoch": 0, "best_metric": float("inf"), "best_epoch": 0, "bad_epochs": 0}
+    if checkpoint is not None:
+        trainer.load_state(checkpoint["model"], checkpoint["state"])
+        state = {k: checkpoint["state"][k] for k in state}
+        _truncate_metrics(paths["metrics"], state["epoch"])
+    elif paths["metrics"].exists():
+        paths["metrics"].unlink()
+    return _loop(trainer, state, val_z, val_x, z_norm, x_norm, full_provenance, paths, epochs, physics, progress, log)
+
+
+def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epochs, physics, progress, log) -> Path:
+    from turbosim_hep.progress import progress_bar
+
+    config = trainer.config
+    batch_events = config.batch_size * (1 + config.critic_steps * bool(trainer.critic_opt))
+    while state["epoch"] < epochs and state["bad_epochs"] < config.patience:
+        epoch = state["epoch"] + 1
+        t0 = time.perf_counter()
+        sums: dict[str, torch.Tensor] = {}
+        description = f"epoch {epoch}/{epochs}"
+        disable = None if progress is None else not progress
+        with progress_bar(config.steps_per_epoch * config.batch_size, description, disable=disable) as bar:
+            for step in range(1, config.steps_per_epoch + 1):
+                for k, v in trainer.step().items():
+                    sums[k] = sums[k] + v.float() if k in sums else v.float()
+                bar.advance(config.batch_size)
+                if step % 50 == 0:
+                    means = {k: float(v) for k, v in sums.items()}
+                    bar.update(description=f"{description} {_format_losses(means, step)}")
+        train_means = {k: float(v) / config.steps_per_epoch for k, v in sums.items()}
+        seconds = time.perf_counter() - t0
+        val_rng = torch.Generator(device=trainer.device).manual_seed(config.seed + 3)
+        metrics = validate(
+            trainer.model, val_z, val_x, z_norm=z_norm, x_norm=x_norm, generator=val_rng, physics=physics
+        )
+        improved = metrics["ks_sum"] < state["best_metric"]
+        state = {
+            "epoch": epoch,
+            "best_metric": metrics["ks_sum"] if improved else state["best_metric"],
+            "best_epoch": epoch if improved else state["best_epoch"],
+            "bad_epochs": 0 if improved else state["bad_epochs"] + 1,
+        }
+        record = {
+            "epoch": epoch,
+            "train": train_means,
+            "validation": metrics,
+            "best": improved,
+            "train_seconds": round(seconds, 3),
+            "events_per_s": round(config.steps_per_epoch * batch_events / seconds, 1),
+        }
+        with open(paths["metrics"], "a") as f:
+            f.write(json.dumps(record) + "\n")
+        saved = {"model": trainer.model, "z_norm": z_norm, "x_norm": x_norm, "provenance": provenance}
+        full_state = {**state, **trainer.state()}
+        if improved:
+            save_checkpoint(paths["best"], **saved, state=full_state)
+        save_checkpoint(paths["last"], **saved, state=full_state)
+        if log is not None:
+            phys = metrics["physics"]
+            phys_text = " ".join(f"{k}={v:.4f}" for k, v in phys.items()) if phys else ""
+            log(
+                f"epoch {epoch}: loss {train_means['total']:.4g}, val KS sum {metrics['ks_sum']:.3f} "
+                f"(x̃ {metrics['ks_group']['x_tilde']:.3f}) {phys_text}{' *best*' if improved else ''} "
+                f"[{record['events_per_s']:.0f} events/s]"
+            )
+    if state["bad_epochs"] >= config.patience and log is not None:
+        log(f"early stop: no improvement for {config.patience} epochs (best epoch {state['best_epoch']})")
+    return paths["best"]
+
+
+def _truncate_metrics(path: Path, last_epoch: int) -> None:
+    """Drop metrics lines of epochs after ``last_epoch`` (written by a run that stopped before its checkpoint)."""
+    if not path.exists():
+        return
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    keep = [ln for ln in lines if json.loads(ln)["epoch"] <= last_epoch]
+    path.write_text("".join(ln + "\n" for ln in keep))
+
+
+def train(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    config: TurboSimConfig | None = None,
+    epochs: int = 100,
+    out: str | os.PathLike = "model.pt",
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str | torch.device | None = None,
+    physics: bool = True,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Train Turbo-Sim on files of the event layout (ROOT files, directories of chunks, or a fileset JSON).
+
+    Reads Parton, Electron, Jet and MET, builds the paired ``(n, 24)`` features and calls :func:`train_arrays`
+    (see there for the split, outputs and resume). Returns the path of the best model.
+
+    Example
+    -------
+    >>> import turbosim_hep as ts
+    >>> ts.train(["data/"], config=ts.TurboSimConfig.preset("turbo"), epochs=20, out="model.pt")  # doctest: +SKIP
+    """
+    data = load_pairs(paths, progress=progress)
+    return train_arrays(
+        data.z,
+        data.x,
+        data.run,
+        data.event,
+        config=config,
+        epochs=epochs,
+        out=out,
+        resume=resume,
+        overwrite=overwrite,
+        device=device,
+        physics=physics,
+        provenance=data.provenance,
+        progress=progress,
+        log=log,
+    )

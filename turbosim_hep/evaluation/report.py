@@ -610,43 +610,6 @@ class FeatureSet:
         return len(self.z)
 
 
-def _expand_paths(data: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
-    items = [data] if isinstance(data, str | os.PathLike) else list(data)
-    paths: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if not p.exists():
-            raise FileNotFoundError(f"data {str(p)!r} does not exist (give ROOT files, directories or fileset.json)")
-        if p.is_dir():
-            fs = p / "fileset.json"
-            found = _fileset_paths(fs) if fs.exists() else sorted(p.glob("*.root"))
-            if not found:
-                raise FileNotFoundError(f"directory {str(p)!r} holds no *.root files and no fileset.json")
-            paths += found
-        elif p.suffix == ".json":
-            paths += _fileset_paths(p)
-        else:
-            paths.append(p)
-    return paths
-
-
-def _fileset_paths(path: Path) -> list[Path]:
-    """Files of a coffea fileset JSON: ``{dataset: {"files": {path: tree}}}``, ``{"files": [...]}`` or a list."""
-    try:
-        spec = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from None
-    if not isinstance(spec, dict):
-        raise ValueError(f"{str(path)!r}: expected a coffea fileset (a dict of datasets), got {type(spec).__name__}")
-    out: list[Path] = []
-    for dataset in spec.values():
-        files = dataset.get("files", dataset) if isinstance(dataset, dict) else dataset
-        for f in files:
-            p = Path(f)
-            out.append(p if p.is_absolute() or p.exists() else path.parent / p)
-    return out
-
-
 def load_features(
     data: Any,
     *,
@@ -686,7 +649,9 @@ def load_features(
         if isinstance(data, ak.Array):
             chunks, sources = [data], ("<events array>",)
         else:
-            paths = _expand_paths(data)
+            from turbosim_hep.io.datasets import resolve_paths
+
+            paths = resolve_paths(data)
             sources = tuple(str(p) for p in paths)
             from turbosim_hep.io.root import iterate_events
 

@@ -8,11 +8,9 @@ relative paths are relative to the JSON file).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import awkward as ak
@@ -20,7 +18,7 @@ import numpy as np
 
 from turbosim_hep.split import split_mask
 
-__all__ = ("PairedData", "load_pairs", "resolve_paths")
+__all__ = ("PairedData", "load_pairs")
 
 _COLLECTIONS = ("Parton", "Electron", "Jet", "MET")
 
@@ -62,46 +60,6 @@ class PairedData:
         return PairedData(self.z[mask], self.x[mask], self.run[mask], self.event[mask], self.provenance)
 
 
-def resolve_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
-    """Expand ROOT files, directories and fileset JSON files into a sorted-per-argument list of ROOT files."""
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if not p.exists():
-            raise FileNotFoundError(f"{str(p)!r} does not exist (give ROOT files, directories or a fileset.json)")
-        if p.is_dir():
-            found = sorted(p.glob("chunk-*.root")) or sorted(p.glob("*.root"))
-            if not found:
-                raise FileNotFoundError(f"directory {str(p)!r} holds no chunk-*.root or *.root files")
-            out += found
-        elif p.suffix == ".json":
-            out += _fileset_paths(p)
-        else:
-            out.append(p)
-    if not out:
-        raise ValueError("no input files given")
-    return out
-
-
-def _fileset_paths(path: Path) -> list[Path]:
-    try:
-        fileset = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {err}") from err
-    if not isinstance(fileset, dict):
-        raise ValueError(f"{str(path)!r}: a fileset is a JSON object {{dataset: files}}, got {type(fileset).__name__}")
-    out = []
-    for dataset, spec in fileset.items():
-        files = spec.get("files", spec) if isinstance(spec, dict) else spec
-        if not isinstance(files, dict | list):
-            raise ValueError(f"{str(path)!r}: dataset {dataset!r} has no file list")
-        for f in files:
-            f = Path(f)
-            out.append(f if f.is_absolute() else path.parent / f)
-    return out
-
-
 def load_pairs(
     paths: str | os.PathLike | Sequence[str | os.PathLike], *, step_size: int = 200_000, progress: bool | None = None
 ) -> PairedData:
@@ -111,6 +69,7 @@ def load_pairs(
     dropped with a warning and counted in the provenance. ``progress=None`` shows a bar when stderr is a terminal.
     """
     from turbosim_hep.events import partons_to_features, reco_to_features
+    from turbosim_hep.io.datasets import resolve_paths
     from turbosim_hep.io.root import iterate_events, open_tree
     from turbosim_hep.progress import progress_bar
 

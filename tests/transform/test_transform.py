@@ -102,3 +102,17 @@ def test_missing_or_foreign_model_file_is_a_clear_error(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(ValueError, match="junk.pt"):
         TurboSimTransform.load(tmp_path / "junk.pt")
+
+
+def test_a_model_for_another_layout_is_refused_by_the_transform(model_path, tmp_path):
+    import torch
+
+    from turbosim_hep.constants import LAYOUT_VERSION
+    from turbosim_hep.model import checkpoint as ckpt
+
+    content = ckpt.read_checkpoint(model_path)
+    content["layout_version"] = LAYOUT_VERSION + 1
+    content["digest"] = ckpt._digest(content)
+    torch.save(content, tmp_path / "future.pt")
+    with pytest.raises(ValueError, match=r"future\.pt.*layout version"):
+        TurboSimTransform.load(tmp_path / "future.pt")

@@ -271,7 +271,7 @@ def plot_samples(
     ten Table-1 variables, truth vs sampled and reconstructed). ``variables`` restricts the per-variable figures to
     the given ``(space, name)`` pairs. Returns the written paths.
     """
-    from turbosim_hep.evaluation.report import TABLE1_COLUMNS
+    from turbosim_hep.evaluation.table1 import TABLE1_COLUMNS
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

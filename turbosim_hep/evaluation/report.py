@@ -10,8 +10,10 @@ output computed from A with the truth of B, and gives as floor the same statisti
 perfect model scores the floor, up to fluctuations); *paired* compares the outputs of all test events with the truth
 of the same events (as the paper did), beside the expected KS 0.87·sqrt(2/n).
 
-The work is done on arrays (:func:`make_samples`, :func:`report_from_samples`, :func:`build_report`);
-:func:`evaluate` loads the model and data, runs the model, writes ``report.md``, ``report.json`` and ``plots/``.
+This module holds :class:`Report`, the comparison on arrays (:func:`report_from_samples`, :func:`build_report`) and
+:func:`evaluate`, which loads the model and data, runs the model, writes ``report.md``, ``report.json`` and ``plots/``.
+The compared variables come from :mod:`.samples`, the Table-1 definitions from :mod:`.table1` and the Markdown from
+:mod:`.markdown`; their public names used before the split are re-exported here.
 """
 
 from __future__ import annotations
@@ -27,8 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from turbosim_hep.constants import N_FEATURES, X_FEATURES, Z_FEATURES
 from turbosim_hep.evaluation import metrics
+from turbosim_hep.evaluation.markdown import report_markdown
+from turbosim_hep.evaluation.samples import (
+    MASS_NAMES,
+    FeatureSet,
+    Reconstruct,
+    SpaceSamples,
+    load_features,
+    make_samples,
+)
+from turbosim_hep.evaluation.table1 import PAPER_TABLE1, TABLE1_COLUMNS
 
 __all__ = (
     "MASS_NAMES",
@@ -43,159 +54,7 @@ __all__ = (
     "report_from_samples",
 )
 
-#: Reconstructed masses of the report (keys of ``reconstruct_features``), in Table-1 order.
-MASS_NAMES: tuple[str, ...] = ("m_tt", "m_w_had", "m_t_lep", "m_t_had")
-
-#: Table-1 columns: (key, plain label, space, variable). The b is the Z-space b quark (columns 8-11), jet1 the
-#: leading X jet; masses are reconstructed from X.
-TABLE1_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("b_py", "p_y^b", "Z", "b_py"),
-    ("b_pz", "p_z^b", "Z", "b_pz"),
-    ("b_E", "E^b", "Z", "b_E"),
-    ("jet1_py", "p_y^jet1", "X", "jet1_py"),
-    ("jet1_pz", "p_z^jet1", "X", "jet1_pz"),
-    ("jet1_E", "E^jet1", "X", "jet1_E"),
-    ("m_tt", "m_tt", "X", "m_tt"),
-    ("m_w_had", "m_W^had", "X", "m_w_had"),
-    ("m_t_lep", "m_t^lep", "X", "m_t_lep"),
-    ("m_t_had", "m_t^had", "X", "m_t_had"),
-)
-
-#: Published KS distances to the truth (x 1e-2) in the Table-1 column order; None where not published.
-PAPER_TABLE1: dict[str, tuple[float | None, ...]] = {
-    "Turbo-Sim (arXiv:2112.10629)": (5.28, 7.28, 3.96, 2.89, 10.3, 4.43, 2.97, 7.72, 5.20, 8.52),
-    "OTUS (arXiv:2112.10629)": (1.59, 1.23, 2.76, 3.78, 2.39, 5.75, 15.8, 11.7, 14.1, 24.9),
-    "OTUS (arXiv:2101.08944)": (None, None, None, 4.59, 0.69, 4.80, 10.3, 10.9, 13.1, 23.5),
-}
-
-#: Detector artefacts kept for OTUS compatibility (REFERENCE.md §1); flagged in the report, not the neutrino.
-ARTEFACT_FEATURES: tuple[str, ...] = ("met_pz", "met_E")
-
-SOURCES: tuple[str, ...] = ("truth", "sampled", "reconstructed")
 _HALF_SALT = 0x7E57_4A1F
-_OBJECT_TEX = {
-    "electron": "electron",
-    "antineutrino": r"$\bar{\nu}_e$",
-    "b": "$b$",
-    "bbar": r"$\bar{b}$",
-    "u": "$u$",
-    "dbar": r"$\bar{d}$",
-    "met": "MET",
-    "jet1": "jet 1",
-    "jet2": "jet 2",
-    "jet3": "jet 3",
-    "jet4": "jet 4",
-}
-_COMPONENT_TEX = {"px": "$p_x$", "py": "$p_y$", "pz": "$p_z$", "E": "$E$", "pt": "$p_T$"}
-_MASS_TEX = {
-    "m_tt": r"$m_{t\bar{t}}$",
-    "m_w_had": r"$m_{W}^{\mathrm{had}}$",
-    "m_t_lep": r"$m_{t}^{\mathrm{lep}}$",
-    "m_t_had": r"$m_{t}^{\mathrm{had}}$",
-}
-
-Reconstruct = Callable[..., Mapping[str, np.ndarray]]
-
-
-# --------------------------------------------------------------------------------------------------------- samples
-@dataclass(frozen=True)
-class SpaceSamples:
-    """Named 1-d variables of one space (Z or X) for truth and model outputs, on the same ``n`` events.
-
-    ``columns[source]`` is an ``(n, k)`` float64 array for source "truth", "sampled" or "reconstructed" (absent when
-    the output was not given); ``names``, ``kinds`` ("feature", "derived", "mass") and ``labels`` (TeX, with unit)
-    describe the ``k`` columns.
-    """
-
-    space: str
-    names: tuple[str, ...]
-    kinds: tuple[str, ...]
-    labels: tuple[str, ...]
-    columns: dict[str, np.ndarray]
-
-    def column(self, source: str, name: str) -> np.ndarray:
-        return self.columns[source][:, self.names.index(name)]
-
-    def classifier_inputs(self, source: str) -> np.ndarray:
-        """The 24 features plus the reconstructed masses, ``(n, 28)``."""
-        keep = [j for j, k in enumerate(self.kinds) if k != "derived"]
-        return self.columns[source][:, keep]
-
-
-def _feature_label(name: str) -> str:
-    obj, _, comp = name.rpartition("_")
-    return f"{_COMPONENT_TEX[comp]} of {_OBJECT_TEX[obj]} [GeV]"
-
-
-def _space_variables(
-    features: np.ndarray, space: str, reconstruct: Reconstruct
-) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    f = np.asarray(features, dtype=np.float64)
-    if f.ndim != 2 or f.shape[1] != N_FEATURES:
-        raise ValueError(f"{space} features must have shape (n, {N_FEATURES}), got {f.shape!r}")
-    base = Z_FEATURES if space == "Z" else X_FEATURES
-    names, kinds, cols = list(base), ["feature"] * N_FEATURES, [f]
-    if space == "X":
-        names.append("met_pt")
-        kinds.append("derived")
-        cols.append(np.hypot(f[:, 4], f[:, 5])[:, None])
-    masses = reconstruct(f, level="parton" if space == "Z" else "reco")
-    for m in MASS_NAMES:
-        names.append(m)
-        kinds.append("mass")
-        cols.append(np.asarray(masses[m], dtype=np.float64)[:, None])
-    labels = tuple(
-        f"{_MASS_TEX[n]} [GeV]" if k == "mass" else _feature_label(n) for n, k in zip(names, kinds, strict=True)
-    )
-    return np.concatenate(cols, axis=1), tuple(names), tuple(kinds), labels
-
-
-def _default_reconstruct() -> Reconstruct:
-    from turbosim_hep.physics.reconstruction import reconstruct_features
-
-    return reconstruct_features
-
-
-def make_samples(
-    z_true: np.ndarray,
-    x_true: np.ndarray,
-    z_gen: np.ndarray | None = None,
-    x_gen: np.ndarray | None = None,
-    *,
-    z_rec: np.ndarray | None = None,
-    x_rec: np.ndarray | None = None,
-    reconstruct: Reconstruct | None = None,
-) -> dict[str, SpaceSamples]:
-    """Features, MET pT and reconstructed masses of truth and model outputs, per space.
-
-    Parameters
-    ----------
-    z_true, x_true : ``(n, 24)`` parton and detector truth of the same events [GeV].
-    z_gen, x_gen : sampled outputs z̃ = E(x) and x̃ = D(z), ``(n, 24)`` [GeV] (row i from event i's input).
-    z_rec, x_rec : reconstructed outputs ẑ = E(D(z)) and x̂ = D(E(x)), ``(n, 24)`` [GeV]; optional.
-    reconstruct : ``f(features, *, level) -> dict`` of masses; defaults to
-        :func:`turbosim_hep.physics.reconstruction.reconstruct_features`.
-
-    Returns
-    -------
-    ``{"Z": SpaceSamples, "X": SpaceSamples}``
-    """
-    reconstruct = reconstruct or _default_reconstruct()
-    n = len(z_true)
-    out: dict[str, SpaceSamples] = {}
-    for space, arrays in (
-        ("Z", {"truth": z_true, "sampled": z_gen, "reconstructed": z_rec}),
-        ("X", {"truth": x_true, "sampled": x_gen, "reconstructed": x_rec}),
-    ):
-        columns: dict[str, np.ndarray] = {}
-        for source, arr in arrays.items():
-            if arr is None:
-                continue
-            if len(arr) != n:
-                raise ValueError(f"{space} {source} has {len(arr)} rows but the truth has {n}; rows must pair up")
-            columns[source], names, kinds, labels = _space_variables(arr, space, reconstruct)
-        out[space] = SpaceSamples(space=space, names=names, kinds=kinds, labels=labels, columns=columns)
-    return out
 
 
 # --------------------------------------------------------------------------------------------------------- report
@@ -315,7 +174,7 @@ class Report:
         )
 
     def to_markdown(self) -> str:
-        return _markdown(self)
+        return report_markdown(self)
 
     def write(self, out: str | os.PathLike) -> tuple[Path, Path]:
         """Write ``out/report.json`` and ``out/report.md`` atomically; returns both paths."""
@@ -457,221 +316,7 @@ def build_report(
     )
 
 
-# --------------------------------------------------------------------------------------------------------- markdown
-def _fmt(v: float | None, scale: float = 1.0) -> str:
-    if v is None or not math.isfinite(v):
-        return "–"
-    return f"{v * scale:.3g}"
-
-
-def _cell(v: float | None, floor: float | None, scale: float = 1.0) -> str:
-    return f"{_fmt(v, scale)} ({_fmt(floor, scale)})"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(r) + " |" for r in rows),
-    ]
-
-
-def _markdown(report: Report) -> str:
-    m, t1 = report.meta, report.table1
-    labels = [c["label"] for c in t1["columns"]]
-    outputs = [s for s in ("sampled", "reconstructed") if s in t1["independent"]]
-    lines = [
-        "# Turbo-Sim evaluation report",
-        "",
-        f"- events: {m['n_events']} ({m.get('split') or 'all'} split); independent halves A = {m['n_half_a']}, "
-        f"B = {m['n_half_b']}",
-        f"- model: {m.get('model', '–')}; data: {', '.join(map(str, m.get('data', []))) or '–'}",
-        f"- expected KS floor 0.87·sqrt(1/n + 1/m): independent {_fmt(m['ks_floor_expected_independent'], 100)}, "
-        f"paired {_fmt(m['ks_floor_expected_paired'], 100)} (x 1e-2)",
-        "",
-        "Sampled: z̃ = E(x) vs z, x̃ = D(z) vs x. Reconstructed: ẑ = E(D(z)) vs z, x̂ = D(E(x)) vs x. "
-        "The b columns are the parton-level b quark (Z), the others the detector level (X).",
-        "",
-        "## Table 1: KS distance to the truth (x 1e-2), independent samples",
-        "",
-        "Model output from half A against the truth of half B; in brackets the floor: the same statistic between "
-        "the truths of A and B.",
-        "",
-    ]
-    paper = [[f"{k} [paper]", *(_fmt(v, 100) for v in vals)] for k, vals in t1["paper"].items()]
-    ind = t1["independent"]
-    rows = [
-        [f"this model, {s}", *(_cell(v, f, 100) for v, f in zip(ind[s], ind["floor"], strict=True))] for s in outputs
-    ]
-    lines += _table(["model", *labels], paper + rows)
-    lines += ["", "## Table 1, paired (outputs and truth of the same events; in brackets the expected floor)", ""]
-    pai = t1["paired"]
-    rows = [
-        [f"this model, {s}", *(_cell(v, f, 100) for v, f in zip(pai[s], pai["floor_expected"], strict=True))]
-        for s in outputs
-    ]
-    lines += _table(["model", *labels], paper + rows)
-    sums = m.get("sum_ks_features", {})
-    if sums:
-        lines += [
-            "",
-            "Sums of the KS statistics over the 48 features (24 Z + 24 X) per output: "
-            + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in sums.items())
-            + (
-                f"; the paper's model-selection metric (96 terms, paired) = {m['sum_ks_96']:.3f}"
-                if "sum_ks_96" in m
-                else ""
-            ),
-            "",
-        ]
-    if report.classifier:
-        lines += [
-            "## Classifier two-sample test (ROC AUC, held-out folds; 0.5 = indistinguishable)",
-            "",
-            "Gradient-boosted trees on the 24 features plus the four reconstructed masses; half A's output against "
-            "half B's truth. Floor: truth A vs truth B; σ: spread of a useless classifier's AUC.",
-            "",
-        ]
-        rows = [
-            [space, *(_fmt(c.get(s)) for s in (*outputs, "floor")), _fmt(c["null_std"]), str(c["n_events"][0])]
-            for space, c in report.classifier.items()
-        ]
-        lines += _table(["space", *outputs, "floor", "σ (null)", "events per sample"], rows)
-        lines.append("")
-    for space, title in (("Z", "Parton level Z"), ("X", "Detector level X")):
-        lines += [
-            f"## {title}: every feature and mass",
-            "",
-            "KS x 1e-2, W1 [GeV], reduced χ² (20 bins); independent samples, floor in brackets; paired KS x 1e-2 "
-            "at the right. † detector artefact (MET pz, E), not the neutrino.",
-            "",
-        ]
-        header = ["variable"]
-        for stat in ("KS", "W1", "χ²/ndf"):
-            header += [f"{stat} {s}" for s in outputs]
-        header += [f"KS paired {s}" for s in outputs]
-        rows = []
-        for r in report.variables:
-            if r["space"] != space:
-                continue
-            ind, pai = r["independent"], r["paired"]
-            name = r["variable"] + (" †" if r["variable"] in ARTEFACT_FEATURES and space == "X" else "")
-            row = [name]
-            for stat, scale in (("ks", 100), ("w1", 1), ("chi2", 1)):
-                row += [_cell(ind[s][stat], ind["floor"][stat], scale) for s in outputs]
-            row += [_cell(pai[s]["ks"], pai["ks_floor_expected"], 100) for s in outputs]
-            rows.append(row)
-        lines += _table(header, rows)
-        lines.append("")
-    if report.response:
-        resp = report.response
-        lines += [
-            "## Conditional response pT(reco) / pT(parton), same parton events: full simulation vs Turbo-Sim",
-            "",
-            "Jets matched to quarks by ΔR; median and inter-quartile range of the response per parton-pT bin; "
-            "KS x 1e-2 with the expected floor at those sizes in brackets.",
-            "",
-            "Matching efficiency (full / Turbo-Sim): "
-            + ", ".join(
-                f"{g} {_fmt(resp['efficiency_full'][g])} / {_fmt(resp['efficiency_turbo'][g])}"
-                for g in resp["efficiency_full"]
-            ),
-            "",
-        ]
-        rows = [
-            [
-                b["group"],
-                f"{b['pt_low_gev']:.0f}–{b['pt_high_gev']:.0f}",
-                f"{b['n_full']} / {b['n_turbo']}",
-                f"{_fmt(b['median_full'])} / {_fmt(b['median_turbo'])}",
-                f"{_fmt(b['iqr_full'])} / {_fmt(b['iqr_turbo'])}",
-                _cell(b["ks"], b["ks_floor"], 100),
-            ]
-            for b in resp["bins"]
-        ]
-        lines += _table(["object", "parton pT [GeV]", "n full / turbo", "median", "IQR", "KS (floor)"], rows)
-        lines.append("")
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------------------------- loading
-@dataclass(frozen=True)
-class FeatureSet:
-    """Paired parton and detector features of the selected events, with their ids."""
-
-    z: np.ndarray
-    x: np.ndarray
-    run: np.ndarray
-    luminosity_block: np.ndarray
-    event: np.ndarray
-    sources: tuple[str, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.z)
-
-
-def load_features(
-    data: Any,
-    *,
-    split: str | None = "test",
-    max_events: int | None = None,
-    step_size: int = 200_000,
-) -> FeatureSet:
-    """Paired Z and X features of the ``split`` events of ``data``.
-
-    ``data`` is a ROOT file, a directory (its ``fileset.json`` or ``*.root``), a coffea fileset JSON, a list of
-    these, an events array (:mod:`turbosim_hep.events`), or a mapping with ``z`` and ``x`` ``(n, 24)`` arrays and
-    optionally ``run``, ``luminosityBlock``, ``event`` (default: 1, 1, row index). ``split=None`` keeps every event;
-    ``max_events`` keeps the first that many selected events.
-    """
-    import awkward as ak
-
-    from turbosim_hep.events import partons_to_features, reco_to_features
-    from turbosim_hep.split import split_mask
-
-    def select(z, x, run, lumi, event):
-        keep = np.ones(len(z), dtype=bool) if split is None else split_mask(run, event, split)
-        return z[keep], x[keep], run[keep], lumi[keep], event[keep]
-
-    if isinstance(data, Mapping):
-        missing = [k for k in ("z", "x") if k not in data]
-        if missing:
-            raise ValueError(f"in-memory data needs keys 'z' and 'x' ((n, 24) arrays); missing {missing!r}")
-        z, x = np.asarray(data["z"]), np.asarray(data["x"])
-        n = len(z)
-        ids = (
-            np.broadcast_to(np.asarray(data.get("run", 1), dtype=np.uint32), (n,)),
-            np.broadcast_to(np.asarray(data.get("luminosityBlock", 1), dtype=np.uint32), (n,)),
-            np.asarray(data.get("event", np.arange(n)), dtype=np.uint64),
-        )
-        parts, sources = [select(z, x, *ids)], ("<arrays>",)
-    else:
-        if isinstance(data, ak.Array):
-            chunks, sources = [data], ("<events array>",)
-        else:
-            from turbosim_hep.io.datasets import resolve_paths
-
-            paths = resolve_paths(data)
-            sources = tuple(str(p) for p in paths)
-            from turbosim_hep.io.root import iterate_events
-
-            chunks = iterate_events(paths, step_size=step_size, collections=("Parton", "Electron", "Jet", "MET"))
-        parts, total = [], 0
-        for chunk in chunks:
-            ids = [ak.to_numpy(chunk[k]) for k in ("run", "luminosityBlock", "event")]
-            part = select(partons_to_features(chunk), reco_to_features(chunk), *ids)
-            parts.append(part)
-            total += len(part[0])
-            if max_events is not None and total >= max_events:
-                break
-    z, x, run, lumi, event = (np.concatenate([p[i] for p in parts]) for i in range(5))
-    if max_events is not None:
-        z, x, run, lumi, event = (a[:max_events] for a in (z, x, run, lumi, event))
-    if len(z) == 0:
-        raise ValueError(f"no {split!r} events in {list(sources)!r}; check the data or pass split=None")
-    return FeatureSet(z=z, x=x, run=run, luminosity_block=lumi, event=event, sources=sources)
-
-
+# ------------------------------------------------------------------------------------------------------- evaluate
 def _load_model(model: Any, seed: int | None) -> Any:
     if hasattr(model, "simulate_features") and hasattr(model, "unfold_features"):
         return model

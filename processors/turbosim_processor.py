@@ -55,11 +55,11 @@ def _feature_axis(name: str) -> tuple[str, int, float, float]:
 def _cached_transform(path: str, mtime_ns: int, seed: int | None, device: str, batch_size: int, threads: int):
     import torch
 
-    from turbosim_hep.transform import TurboSimTransform
+    from turbosim_hep.transform import load_transform
 
     if threads > 0:
         torch.set_num_threads(threads)
-    return TurboSimTransform.load(path, device=device, seed=seed, batch_size=batch_size)
+    return load_transform(path, device=device, seed=seed, batch_size=batch_size)
 
 
 def load_transform(path: str, *, seed: int | None = None, device: str = "cpu", batch_size: int = 65_536, threads=1):

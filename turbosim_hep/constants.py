@@ -53,3 +53,10 @@ LAYOUT_VERSION: int = 1
 
 #: Name of the TTree every file of the layout holds.
 TREE_NAME: str = "Events"
+
+#: OTUS acceptance of its reconstruction loss (arXiv:2101.08944, REFERENCE.md §5): electron pT [GeV] and |eta| bounds.
+OTUS_ELECTRON_PT_MIN_GEV: float = 10.0
+OTUS_ELECTRON_ABS_ETA_MAX: float = 2.5
+#: OTUS acceptance for each of the four jets: pT [GeV] and |eta| bounds.
+OTUS_JET_PT_MIN_GEV: float = 20.0
+OTUS_JET_ABS_ETA_MAX: float = 4.5

@@ -50,7 +50,7 @@ def simulate_files(
     ``n_samples`` detector responses are drawn per parton event (the output then has ``sample`` and
     ``sourceIndex`` branches; ``sourceIndex`` counts within the chunk it came from). Inputs are never overwritten.
     """
-    from turbosim_hep.transform import TurboSimTransform
+    from turbosim_hep.transform import load_transform
 
     inputs = [Path(p) for p in inputs]
     if not inputs:
@@ -64,7 +64,7 @@ def simulate_files(
             raise ValueError(f"output {str(dst)!r} would overwrite input {str(src)!r}; choose another --out directory")
     if len(set(outputs)) != len(outputs):
         raise ValueError("two inputs share a file name; their outputs would collide in the output directory")
-    transform = TurboSimTransform.load(model, device=device, seed=seed)
+    transform = load_transform(model, device=device, seed=seed)
     todo = [(s, d) for s, d in zip(inputs, outputs, strict=True) if not _complete(d, sizes[s] * n_samples)]
     with progress_bar(
         sum(sizes[s] for s, _ in todo), "simulate", disable=None if progress is None else not progress

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import awkward as ak
 import numpy as np
 
+from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.events import (
     features_to_partons,
     features_to_reco,
@@ -32,18 +33,25 @@ from turbosim_hep.events import (
 )
 from turbosim_hep.noise import STREAMS, event_noise, row_keys
 
-__all__ = ("TurboSimTransform",)
+__all__ = ("EventTransform", "TurboSimTransform", "load_transform")
+
+#: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
+Affine = tuple[np.ndarray, np.ndarray]
 
 _IDS = ("run", "luminosityBlock", "event")
 
 
-class TurboSimTransform:
-    """A trained model (encoder and decoder) applied to feature arrays or awkward events.
+class EventTransform:
+    """A trained pair of networks applied to feature arrays or awkward events, the noise keyed on event ids.
+
+    Subclasses give :meth:`_network`: the network of a direction ("simulate" = parton -> detector, "unfold" =
+    detector -> parton) with the affine maps that take GeV inputs to its inputs and its outputs to GeV. Everything
+    else (per-event noise, batching, the awkward front end, oversampling) is shared.
 
     Arguments
     ---------
     loaded
-        A :class:`turbosim_hep.model.checkpoint.LoadedModel` (use :meth:`load` for a file).
+        The loaded checkpoint (with ``.config.seed`` and ``.device``).
     seed
         Seed of the per-event noise; ``None`` takes the model's training seed.
     batch_size
@@ -57,54 +65,40 @@ class TurboSimTransform:
         self.seed = int(loaded.config.seed if seed is None else seed)
         self.batch_size = int(batch_size)
 
-    @classmethod
-    def load(
-        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-    ) -> TurboSimTransform:
-        """Load a checkpoint written by ``turbosim train`` (safely: no code in the file can run)."""
-        from turbosim_hep.model.checkpoint import load_model
-
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"model file {str(path)!r} does not exist; train one with 'turbosim train'")
-        return cls(load_model(path, device=device), seed=seed, batch_size=batch_size)
-
     @property
     def device(self):
         return self.loaded.device
 
+    def _network(self, direction: str) -> tuple[object, Affine | None, Affine | None]:
+        raise NotImplementedError
+
     # ---- feature level -------------------------------------------------------------------------------------------
 
-    def _apply(
-        self,
-        net,
-        features: np.ndarray,
-        mean_in: np.ndarray,
-        std_in: np.ndarray,
-        mean_out: np.ndarray,
-        std_out: np.ndarray,
-        keys: np.ndarray,
-    ) -> np.ndarray:
+    def _apply(self, direction: str, features: np.ndarray, keys: np.ndarray) -> np.ndarray:
         import torch
 
+        net, affine_in, affine_out = self._network(direction)
         features = np.asarray(features)
-        if features.ndim != 2 or features.shape[1] != len(mean_in):
-            raise ValueError(f"features must have shape (n, {len(mean_in)}), got {features.shape!r}")
-        out = np.empty((len(features), len(mean_out)), dtype=np.float32)
-        scale_in = (1.0 / std_in).astype(np.float32)
-        shift_in = (mean_in / std_in).astype(np.float32)
-        std_out32, mean_out32 = std_out.astype(np.float32), mean_out.astype(np.float32)
+        if features.ndim != 2 or features.shape[1] != N_FEATURES:
+            raise ValueError(f"features must have shape (n, {N_FEATURES}), got {features.shape!r}")
+        out = np.empty((len(features), N_FEATURES), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(features), self.batch_size):
                 sl = slice(start, start + self.batch_size)
-                inputs = features[sl].astype(np.float32) * scale_in - shift_in
+                inputs = features[sl].astype(np.float32)
+                if affine_in is not None:
+                    inputs = inputs * affine_in[0] + affine_in[1]
                 noise = event_noise(keys[sl], net.noise_dim)
                 result = net(torch.from_numpy(inputs).to(self.device), torch.from_numpy(noise).to(self.device))
-                out[sl] = result.float().cpu().numpy() * std_out32 + mean_out32
+                result = result.float().cpu().numpy()
+                out[sl] = result if affine_out is None else result * affine_out[0] + affine_out[1]
         return out
 
     def _keys(self, stream: str, n: int, run, luminosity_block, event, sample) -> np.ndarray:
         if event is None:
             raise ValueError("event ids are needed: the noise of each event is keyed on (run, luminosityBlock, event)")
+        if stream not in STREAMS:
+            raise ValueError(f"stream must be one of {tuple(STREAMS)!r}, got {stream!r}")
         ids = [np.broadcast_to(np.asarray(a), (n,)) for a in (run, luminosity_block, event, sample)]
         return row_keys(self.seed, STREAMS[stream], *ids)
 
@@ -112,17 +106,13 @@ class TurboSimTransform:
         self, z: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "simulate"
     ) -> np.ndarray:
         """x~ = D(z): ``(n, 24)`` parton features [GeV] to ``(n, 24)`` detector features [GeV], float32."""
-        m = self.loaded
-        keys = self._keys(stream, len(z), run, luminosity_block, event, sample)
-        return self._apply(m.model.decoder, z, m.z_mean, m.z_std, m.x_mean, m.x_std, keys)
+        return self._apply("simulate", z, self._keys(stream, len(z), run, luminosity_block, event, sample))
 
     def unfold_features(
         self, x: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "unfold"
     ) -> np.ndarray:
         """z~ = E(x): ``(n, 24)`` detector features [GeV] to ``(n, 24)`` parton features [GeV], float32."""
-        m = self.loaded
-        keys = self._keys(stream, len(x), run, luminosity_block, event, sample)
-        return self._apply(m.model.encoder, x, m.x_mean, m.x_std, m.z_mean, m.z_std, keys)
+        return self._apply("unfold", x, self._keys(stream, len(x), run, luminosity_block, event, sample))
 
     # ---- awkward level -------------------------------------------------------------------------------------------
 
@@ -210,5 +200,53 @@ class TurboSimTransform:
         ids["event"] = ids["event"].astype(np.uint64)
         return ids
 
+
+def _affine(scale: np.ndarray, shift: np.ndarray) -> Affine:
+    return (np.asarray(scale, dtype=np.float32), np.asarray(shift, dtype=np.float32))
+
+
+class TurboSimTransform(EventTransform):
+    """A trained Turbo-Sim model: the decoder simulates, the encoder unfolds, in GeV (normalisation folded in).
+
+    Example
+    -------
+    >>> tf = TurboSimTransform.load("model.pt")                         # doctest: +SKIP
+    >>> reco = tf.simulate(events)                                      # doctest: +SKIP
+    """
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+    ) -> TurboSimTransform:
+        """Load a checkpoint written by ``turbosim train`` (safely: no code in the file can run)."""
+        from turbosim_hep.model.checkpoint import load_model
+
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"model file {str(path)!r} does not exist; train one with 'turbosim train'")
+        return cls(load_model(path, device=device), seed=seed, batch_size=batch_size)
+
+    def _network(self, direction: str):
+        m = self.loaded
+        if direction == "simulate":
+            net, (mi, si), (mo, so) = m.model.decoder, (m.z_mean, m.z_std), (m.x_mean, m.x_std)
+        else:
+            net, (mi, si), (mo, so) = m.model.encoder, (m.x_mean, m.x_std), (m.z_mean, m.z_std)
+        return net, _affine(1.0 / si, -mi / si), _affine(so, mo)
+
     def __repr__(self) -> str:
         return f"TurboSimTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
+
+
+def load_transform(
+    path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+) -> EventTransform:
+    """Load any model file of the toolkit: a Turbo-Sim checkpoint or an OTUS baseline (told apart by its format)."""
+    from turbosim_hep.baselines.otus_checkpoint import is_otus_checkpoint
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file {str(path)!r} does not exist; train one with 'turbosim train'")
+    if is_otus_checkpoint(path):
+        from turbosim_hep.baselines.otus import OtusTransform
+
+        return OtusTransform.load(path, device=device, seed=seed, batch_size=batch_size)
+    return TurboSimTransform.load(path, device=device, seed=seed, batch_size=batch_size)

@@ -17,7 +17,7 @@ from turbosim_hep import __version__
 __all__ = ("VERBS", "build_parser", "main")
 
 #: Verb modules under ``turbosim_hep.cli``, in the order ``--help`` lists them.
-VERBS: tuple[str, ...] = ("demo", "generate", "train", "evaluate", "simulate", "export", "import_otus")
+VERBS: tuple[str, ...] = ("demo", "generate", "train", "evaluate", "simulate", "export", "import_otus", "baseline_otus")
 
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError, OSError, RuntimeError)
 

@@ -322,10 +322,12 @@ def _load_model(model: Any, seed: int | None) -> Any:
         return model
     path = Path(model)
     if not path.exists():
-        raise FileNotFoundError(f"model {str(path)!r} does not exist (give a checkpoint saved by `turbosim train`)")
-    from turbosim_hep.transform import TurboSimTransform
+        raise FileNotFoundError(
+            f"model {str(path)!r} does not exist (give a checkpoint saved by `turbosim train` or `baseline-otus`)"
+        )
+    from turbosim_hep.transform import load_transform
 
-    return TurboSimTransform.load(path, seed=seed)
+    return load_transform(path, seed=seed)
 
 
 def _run_model(method: Callable[..., np.ndarray], inputs: np.ndarray, data: FeatureSet, batch: int) -> np.ndarray:
@@ -358,7 +360,7 @@ def evaluate(
 
     Parameters
     ----------
-    model : checkpoint path (loaded with ``TurboSimTransform.load``) or any object with
+    model : Turbo-Sim or OTUS checkpoint path (``turbosim_hep.transform.load_transform``) or any object with
         ``simulate_features(z, *, run, luminosity_block, event)`` (x̃ = D(z)) and
         ``unfold_features(x, *, run, luminosity_block, event)`` (z̃ = E(x)), ``(n, 24)`` GeV in and out.
     data : see :func:`load_features` (ROOT files, directories, fileset JSON, events array or ``{"z", "x"}``).

@@ -1,0 +1,197 @@
+"""OTUS checkpoint files: one ``torch.save`` dict of plain values and tensors, read with ``weights_only=True``.
+
+Keys: ``format`` (:data:`FORMAT`), ``format_version``, ``layout_version``
+(:data:`turbosim_hep.constants.LAYOUT_VERSION`), ``z_features``, ``x_features``, ``config``
+(:meth:`OtusConfig.to_dict`), ``provenance`` (training data, split sizes, versions, timing), ``history`` (per-epoch
+losses of both stages), ``validation`` (held-out losses), ``model`` (state dict of encoder and decoder, with the
+normalisation buffers) and ``digest`` (SHA-256 of all the rest: an edited file is refused).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from turbosim_hep.baselines.otus_model import OtusModel
+from turbosim_hep.baselines.otus_training import OtusConfig
+from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
+
+__all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus", "save_otus")
+
+#: Value of the ``format`` key of every OTUS checkpoint (what a loader dispatches on).
+FORMAT = "turbosim-hep otus baseline"
+_FORMAT_VERSION = 1
+_KEYS = (
+    "format",
+    "format_version",
+    "layout_version",
+    "z_features",
+    "x_features",
+    "config",
+    "provenance",
+    "history",
+    "validation",
+    "model",
+    "digest",
+)
+
+
+def _feed(h: Any, obj: Any) -> None:
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous().reshape(-1)
+        h.update(f"T{t.dtype}{tuple(obj.shape)}".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for key in sorted(obj, key=repr):
+            h.update(repr(key).encode())
+            _feed(h, obj[key])
+        h.update(b"}")
+    elif isinstance(obj, list | tuple):
+        h.update(b"[")
+        for item in obj:
+            _feed(h, item)
+        h.update(b"]")
+    else:
+        h.update(repr(obj).encode())
+
+
+def _digest(content: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    _feed(h, {k: v for k, v in content.items() if k != "digest"})
+    return h.hexdigest()
+
+
+def save_otus(
+    path: str | os.PathLike,
+    *,
+    model: OtusModel,
+    config: OtusConfig,
+    provenance: dict[str, Any],
+    history: dict[str, Any] | None = None,
+    validation: dict[str, float] | None = None,
+) -> Path:
+    """Write an OTUS checkpoint atomically (temporary file + rename) and return its path."""
+    from turbosim_hep.io.root import atomic_path
+
+    content: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "layout_version": LAYOUT_VERSION,
+        "z_features": list(Z_FEATURES),
+        "x_features": list(X_FEATURES),
+        "config": config.to_dict(),
+        "provenance": provenance,
+        "history": history or {},
+        "validation": validation or {},
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+    content["digest"] = _digest(content)
+    with atomic_path(path) as tmp:
+        torch.save(content, tmp)
+    return Path(path)
+
+
+def _torch_load(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+        first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+        raise ValueError(
+            f"{str(path)!r} is not a loadable OTUS checkpoint (damaged, or holds objects other than tensors and "
+            f"plain data, which are refused for safety): {first}"
+        ) from err
+
+
+def is_otus_checkpoint(path: str | os.PathLike) -> bool:
+    """True when ``path`` loads safely and its ``format`` key is :data:`FORMAT` (no other check)."""
+    try:
+        content = _torch_load(Path(path))
+    except (ValueError, FileNotFoundError):
+        return False
+    return isinstance(content, dict) and content.get("format") == FORMAT
+
+
+def read_otus(path: str | os.PathLike) -> dict[str, Any]:
+    """Load and check an OTUS checkpoint's content; ``ValueError`` naming the file on any mismatch."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"OTUS checkpoint {str(path)!r} does not exist; train one with 'turbosim baseline-otus'"
+        )
+    content = _torch_load(path)
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        found = content.get("format") if isinstance(content, dict) else type(content).__name__
+        raise ValueError(
+            f"{str(path)!r} is not an OTUS baseline checkpoint (format {found!r}, expected {FORMAT!r}); "
+            "a Turbo-Sim model loads with TurboSimTransform.load"
+        )
+    missing = [k for k in _KEYS if k not in content]
+    if missing:
+        raise ValueError(f"OTUS checkpoint {str(path)!r} lacks keys {missing!r}; it is incomplete")
+    if content["format_version"] != _FORMAT_VERSION:
+        raise ValueError(
+            f"OTUS checkpoint {str(path)!r} has format version {content['format_version']!r}; this turbosim-hep "
+            f"reads {_FORMAT_VERSION}"
+        )
+    if content["layout_version"] != LAYOUT_VERSION:
+        raise ValueError(
+            f"OTUS checkpoint {str(path)!r} was trained on event layout version {content['layout_version']!r}, "
+            f"this turbosim-hep uses {LAYOUT_VERSION}; retrain on data of the current layout"
+        )
+    for key, expected in (("z_features", Z_FEATURES), ("x_features", X_FEATURES)):
+        if list(content[key]) != list(expected):
+            raise ValueError(f"OTUS checkpoint {str(path)!r}: {key} {content[key]!r} differ from {list(expected)!r}")
+    if content["digest"] != _digest(content):
+        raise ValueError(
+            f"OTUS checkpoint {str(path)!r} fails its integrity check (content edited after it was written); "
+            "use an unmodified copy"
+        )
+    return content
+
+
+@dataclasses.dataclass
+class LoadedOtus:
+    """A trained OTUS model in eval mode: ``model.encoder`` (x -> z), ``model.decoder`` (z -> x), raw GeV."""
+
+    model: OtusModel
+    config: OtusConfig
+    provenance: dict[str, Any]
+    history: dict[str, Any]
+    validation: dict[str, float]
+    path: Path
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def load_otus(path: str | os.PathLike, *, device: str | torch.device | None = None) -> LoadedOtus:
+    """Load an OTUS checkpoint for inference; ``device=None`` picks CUDA when available, else the CPU."""
+    content = read_otus(path)
+    try:
+        config = OtusConfig.from_dict(content["config"])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"OTUS checkpoint {str(path)!r} holds an invalid config: {err}") from err
+    model = OtusModel(hidden=config.hidden)
+    try:
+        model.load_state_dict(content["model"], strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"OTUS checkpoint {str(path)!r}: weights do not match its config: {err}") from err
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model.to(device).eval()
+    return LoadedOtus(
+        model=model,
+        config=config,
+        provenance=dict(content["provenance"]),
+        history=dict(content["history"]),
+        validation=dict(content["validation"]),
+        path=Path(path),
+    )

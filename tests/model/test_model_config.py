@@ -8,8 +8,8 @@ EXPECTED_ACTIVE = {
     "gan": ("d_xtilde",),
     "pix2pix": ("l_x_xtilde", "d_xtilde"),
     "cycle": ("d_ztilde", "l_x_xhat", "d_xtilde", "l_z_zhat"),
-    "direct-only": ("d_xtilde", "l_z_zhat"),
-    "reverse-only": ("l_z_ztilde", "d_ztilde", "l_x_xhat", "d_xhat"),
+    "direct-only": ("l_z_ztilde", "d_ztilde", "l_x_xhat", "d_xhat"),
+    "reverse-only": ("d_xtilde", "l_z_zhat"),
 }
 
 

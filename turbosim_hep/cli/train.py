@@ -29,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patience", type=int, help="early stopping: epochs without improvement")
     p.add_argument("--val-events", type=int, help="validation events used for the per-epoch metrics")
     p.add_argument("--seed", type=int)
+    p.add_argument("--input-noise", type=float, help="scale of the noise added to the normalised inputs (paper 0.05)")
+    p.add_argument(
+        "--layer-noise", action="store_true", default=None, help="inject noise after every hidden layer (learned scale)"
+    )
     p.add_argument(
         "--weight",
         action="append",
@@ -46,7 +50,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     from turbosim_hep.model.config import TERMS
 
     out: dict[str, object] = {}
-    for name in ("batch_size", "steps_per_epoch", "critic_steps", "lr", "patience", "val_events", "seed"):
+    for name in (
+        "batch_size",
+        "steps_per_epoch",
+        "critic_steps",
+        "lr",
+        "patience",
+        "val_events",
+        "seed",
+        "input_noise",
+        "layer_noise",
+    ):
         value = getattr(args, name)
         if value is not None:
             out[name] = value

@@ -90,14 +90,14 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
         "CycleGAN (unpaired, cycle-consistent): D(z̃) 1, D(x̃) 1, ℒ(x,x̂) 10, ℒ(z,ẑ) 10",
     ),
     "direct-only": (
-        {"d_xtilde": 10.0, "l_z_zhat": 100.0},
-        {},
-        "Turbo-Sim's direct path z -> x̃ -> ẑ only: D(x̃) 10, ℒ(z,ẑ) 100",
-    ),
-    "reverse-only": (
         {"l_z_ztilde": 10.0, "d_ztilde": 1.0, "l_x_xhat": 10.0, "d_xhat": 1.0},
         {},
-        "Turbo-Sim's reverse path x -> z̃ -> x̂ only: ℒ(z,z̃) 10, D(z̃) 1, ℒ(x,x̂) 10, D(x̂) 1",
+        "Turbo-Sim's direct direction x -> z̃ -> x̂ only: ℒ(z,z̃) 10, D(z̃) 1, ℒ(x,x̂) 10, D(x̂) 1",
+    ),
+    "reverse-only": (
+        {"d_xtilde": 10.0, "l_z_zhat": 100.0},
+        {},
+        "Turbo-Sim's reverse direction z -> x̃ -> ẑ only: D(x̃) 10, ℒ(z,ẑ) 100",
     ),
 }
 

@@ -61,7 +61,7 @@ def test_foreign_files_are_refused_with_the_file_named(tmp_path):
 
 
 def test_other_layout_version_is_refused(otus_checkpoint, tmp_path):
-    from turbosim_hep.baselines.otus_checkpoint import _digest
+    from turbosim_hep.io.safe_torch import content_digest as _digest
 
     content = torch.load(otus_checkpoint, weights_only=True)
     content["layout_version"] = LAYOUT_VERSION + 1

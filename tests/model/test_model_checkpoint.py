@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from turbosim_hep.constants import LAYOUT_VERSION
+from turbosim_hep.io.safe_torch import content_digest
 from turbosim_hep.model import checkpoint as ckpt
 from turbosim_hep.model.checkpoint import load_model, read_checkpoint
 from turbosim_hep.model.config import TurboSimConfig
@@ -28,7 +29,7 @@ def trained(tmp_path_factory):
 
 def _resave(path, content, *, fix_digest):
     if fix_digest:
-        content["digest"] = ckpt._digest(content)
+        content["digest"] = content_digest(content)
     torch.save(content, path)
     return path
 

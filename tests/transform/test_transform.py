@@ -108,11 +108,12 @@ def test_a_model_for_another_layout_is_refused_by_the_transform(model_path, tmp_
     import torch
 
     from turbosim_hep.constants import LAYOUT_VERSION
+    from turbosim_hep.io.safe_torch import content_digest
     from turbosim_hep.model import checkpoint as ckpt
 
     content = ckpt.read_checkpoint(model_path)
     content["layout_version"] = LAYOUT_VERSION + 1
-    content["digest"] = ckpt._digest(content)
+    content["digest"] = content_digest(content)
     torch.save(content, tmp_path / "future.pt")
     with pytest.raises(ValueError, match=r"future\.pt.*layout version"):
         TurboSimTransform.load(tmp_path / "future.pt")

@@ -10,10 +10,7 @@ normalisation buffers) and ``digest`` (SHA-256 of all the rest: an edited file i
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import torch
 from turbosim_hep.baselines.otus_model import OtusModel
 from turbosim_hep.baselines.otus_training import OtusConfig
 from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
+from turbosim_hep.io.safe_torch import content_digest, load_plain
 
 __all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus", "save_otus")
 
@@ -41,32 +39,6 @@ _KEYS = (
     "model",
     "digest",
 )
-
-
-def _feed(h: Any, obj: Any) -> None:
-    if isinstance(obj, torch.Tensor):
-        t = obj.detach().cpu().contiguous().reshape(-1)
-        h.update(f"T{t.dtype}{tuple(obj.shape)}".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes())
-    elif isinstance(obj, dict):
-        h.update(b"{")
-        for key in sorted(obj, key=repr):
-            h.update(repr(key).encode())
-            _feed(h, obj[key])
-        h.update(b"}")
-    elif isinstance(obj, list | tuple):
-        h.update(b"[")
-        for item in obj:
-            _feed(h, item)
-        h.update(b"]")
-    else:
-        h.update(repr(obj).encode())
-
-
-def _digest(content: dict[str, Any]) -> str:
-    h = hashlib.sha256()
-    _feed(h, {k: v for k, v in content.items() if k != "digest"})
-    return h.hexdigest()
 
 
 def save_otus(
@@ -93,21 +65,14 @@ def save_otus(
         "validation": validation or {},
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }
-    content["digest"] = _digest(content)
+    content["digest"] = content_digest(content)
     with atomic_path(path) as tmp:
         torch.save(content, tmp)
     return Path(path)
 
 
 def _torch_load(path: Path) -> Any:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
-        first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
-        raise ValueError(
-            f"{str(path)!r} is not a loadable OTUS checkpoint (damaged, or holds objects other than tensors and "
-            f"plain data, which are refused for safety): {first}"
-        ) from err
+    return load_plain(path, what="OTUS checkpoint")
 
 
 def is_otus_checkpoint(path: str | os.PathLike) -> bool:
@@ -149,7 +114,7 @@ def read_otus(path: str | os.PathLike) -> dict[str, Any]:
     for key, expected in (("z_features", Z_FEATURES), ("x_features", X_FEATURES)):
         if list(content[key]) != list(expected):
             raise ValueError(f"OTUS checkpoint {str(path)!r}: {key} {content[key]!r} differ from {list(expected)!r}")
-    if content["digest"] != _digest(content):
+    if content["digest"] != content_digest(content):
         raise ValueError(
             f"OTUS checkpoint {str(path)!r} fails its integrity check (content edited after it was written); "
             "use an unmodified copy"

@@ -29,11 +29,8 @@ Every mismatch (unreadable file, another layout version, other feature names, mi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import pickle
 import platform
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +38,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
+from turbosim_hep.io.safe_torch import content_digest, load_plain
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
@@ -78,32 +76,6 @@ def versions() -> dict[str, str]:
     }
 
 
-def _feed(h: Any, obj: Any) -> None:
-    if isinstance(obj, torch.Tensor):
-        t = obj.detach().cpu().contiguous().reshape(-1)
-        h.update(f"T{t.dtype}{tuple(obj.shape)}".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes())
-    elif isinstance(obj, dict):
-        h.update(b"{")
-        for key in sorted(obj, key=repr):
-            h.update(repr(key).encode())
-            _feed(h, obj[key])
-        h.update(b"}")
-    elif isinstance(obj, list | tuple):
-        h.update(b"[")
-        for item in obj:
-            _feed(h, item)
-        h.update(b"]")
-    else:
-        h.update(repr(obj).encode())
-
-
-def _digest(content: dict[str, Any]) -> str:
-    h = hashlib.sha256()
-    _feed(h, {k: v for k, v in content.items() if k != "digest"})
-    return h.hexdigest()
-
-
 def save_checkpoint(
     path: str | os.PathLike,
     *,
@@ -134,30 +106,16 @@ def save_checkpoint(
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "state": state or {},
     }
-    content["digest"] = _digest(content)
+    content["digest"] = content_digest(content)
     with atomic_path(path) as tmp:
         torch.save(content, tmp)
     return Path(path)
 
 
-def _short(err: Exception) -> str:
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    detail = [ln for ln in lines if "WeightsUnpickler error" in ln]
-    return (detail or lines or [type(err).__name__])[0]
-
-
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load and check a checkpoint's content (``weights_only=True``); ``ValueError`` naming the file on mismatch."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
-        raise ValueError(
-            f"{str(path)!r} is not a loadable turbosim-hep checkpoint (damaged, or holds objects other than "
-            f"tensors and plain data, which are refused for safety): {_short(err)}"
-        ) from err
+    content = load_plain(path, what="turbosim-hep checkpoint")
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a turbosim-hep checkpoint (no format key {FORMAT!r})")
     missing = [k for k in _KEYS if k not in content]
@@ -179,7 +137,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
                 f"checkpoint {str(path)!r} has {len(content[key])} {key} {content[key]!r}, expected the "
                 f"{len(expected)} features {list(expected)!r}"
             )
-    if content["digest"] != _digest(content):
+    if content["digest"] != content_digest(content):
         raise ValueError(
             f"checkpoint {str(path)!r} fails its integrity check (content edited after it was written); "
             "use an unmodified copy"

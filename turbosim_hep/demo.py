@@ -25,8 +25,8 @@ class DemoSettings:
     events: int = 20_000
     workers: int = 2
     seed: int = 1
-    epochs: int = 15
-    steps_per_epoch: int = 150
+    epochs: int = 10
+    steps_per_epoch: int = 100
     batch_size: int = 256
     critic_steps: int = 5
     chunk_size: int = 5_000

@@ -45,6 +45,8 @@ def plot(hists: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
     import mplhep
 
+    from turbosim_hep.plotting import header_label
+
     plt.style.use(mplhep.style.CMS)
     out.mkdir(parents=True, exist_ok=True)
     for name in MASSES:
@@ -53,7 +55,7 @@ def plot(hists: dict, out: Path) -> None:
         for sample in ("full-sim", "turbo-sim"):
             mplhep.histplot(h[{"simulation": sample}], ax=ax, label=sample, density=True)
         ax.legend()
-        mplhep.cms.label(ax=ax, data=False, label="Turbo-Sim")
+        header_label(ax, "Simulation")
         fig.savefig(out / f"{name}.png", bbox_inches="tight")
         plt.close(fig)
 

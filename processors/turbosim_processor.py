@@ -113,7 +113,8 @@ class TurboSimProcessor(processor.ProcessorABC):
         if use_otus:
             from turbosim_hep.generation.selection import otus_selection
 
-            return otus_selection(events)
+            mask, cutflow = otus_selection(events)
+            return mask, {("events read" if k == "generated" else k): v for k, v in cutflow.items()}
         n = len(events)
         if self.selection == "none":
             return np.ones(n, dtype=bool), {"all events": n}

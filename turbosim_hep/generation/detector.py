@@ -1,7 +1,8 @@
 """Parametric CMS-like detector (Delphes 3.4.1 CMS card numbers) on flat particle arrays of many events.
 
-Everything is vectorised over all particles of a batch; no Python loop runs per particle or per event. The chain
-follows the card's modules:
+All particles of a batch are processed at once: the per-particle and per-event loops run in the compiled kernels of
+:mod:`turbosim_hep.generation.detector_kernels`, and this module draws every random number (so the detector costs
+less than the anti-kt clustering it feeds). The chain follows the card's modules:
 
 1. tracking: charged hadrons, electrons and muons get a track with the card's efficiency and a log-normal pT
    smearing (direction kept);
@@ -28,13 +29,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from turbosim_hep.generation import detector_kernels as kernels
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.jets import cluster_antikt, jet_energy_scale, match_to_quarks
 from turbosim_hep.generation.pythia import ParticleBatch
 
-__all__ = ("DetectorOutput", "simulate_detector")
-
-_K0S_LAMBDA = (310, 3122)
+__all__ = ("DetectorOutput", "ecal_sigma", "hcal_sigma", "simulate_detector", "tracking_tables")
 
 
 @dataclass(frozen=True)
@@ -77,28 +77,38 @@ def _binned(abs_eta: np.ndarray, rows: tuple[tuple[float, ...], ...], column: in
     return values[np.searchsorted(edges, abs_eta, side="left")]
 
 
-def _lognormal(rng: np.random.Generator, mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Log-normal draws with the given mean and standard deviation (Delphes' smearing; never negative)."""
-    mean = np.maximum(mean, 1e-12)
-    s2 = np.log1p((sigma / mean) ** 2)
-    return np.exp(np.log(mean) - 0.5 * s2 + np.sqrt(s2) * rng.standard_normal(len(mean)))
+def tracking_tables(card: DetectorCard) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The card's tracking rows as the arrays :func:`~turbosim_hep.generation.detector_kernels.particle_tracking` reads.
 
+    Kinds in order hadron, electron, muon; a kind with fewer |eta| rows repeats its last row (same lookup result).
 
-def _track_efficiency(card: DetectorCard, kind: str, pt: np.ndarray, abs_eta: np.ndarray) -> np.ndarray:
-    rows = {"hadron": card.hadron_track_eff, "electron": card.electron_track_eff, "muon": card.muon_track_eff}[kind]
-    low, high = _binned(abs_eta, rows, 1), _binned(abs_eta, rows, 2)
-    eff = np.where(pt > 1.0, high, low)
-    if kind == "electron":
-        eff = np.where(pt > 100.0, _binned(abs_eta, rows, 3), eff)
-    ok = (pt > card.track_pt_min) & (abs_eta <= card.track_eta_max)
-    return np.where(ok, np.nan_to_num(eff), 0.0)
+    Returns
+    -------
+    eff_edges : (3, r) float64
+    eff_table : (3, r, 3) float64
+        Efficiency for pT <= 1, 1 < pT <= 100 and pT > 100 GeV (only electrons differ above 100 GeV).
+    res_edges : (3, r) float64
+    res_table : (3, r, 2) float64
+        Constant and slope [1/GeV] of sigma(pT)/pT.
+    """
+    eff_rows = [
+        [(r[0], r[1], r[2], r[2]) for r in card.hadron_track_eff],
+        [tuple(r) for r in card.electron_track_eff],
+        [(r[0], r[1], r[2], r[2]) for r in card.muon_track_eff],
+    ]
+    res_rows = [list(card.hadron_track_res), list(card.electron_track_res), list(card.muon_track_res)]
 
+    def padded(rows_per_kind: list) -> np.ndarray:
+        r = max(len(rows) for rows in rows_per_kind)
+        return np.array([list(rows) + [rows[-1]] * (r - len(rows)) for rows in rows_per_kind], dtype=np.float64)
 
-def _track_resolution(card: DetectorCard, kind: str, pt: np.ndarray, abs_eta: np.ndarray) -> np.ndarray:
-    """Absolute sigma(pT) [GeV]."""
-    rows = {"hadron": card.hadron_track_res, "electron": card.electron_track_res, "muon": card.muon_track_res}[kind]
-    const, slope = _binned(abs_eta, rows, 1), _binned(abs_eta, rows, 2)
-    return pt * np.hypot(np.nan_to_num(const), np.nan_to_num(slope) * pt)
+    eff, res = padded(eff_rows), padded(res_rows)
+    return (
+        np.ascontiguousarray(eff[..., 0]),
+        np.ascontiguousarray(eff[..., 1:]),
+        np.ascontiguousarray(res[..., 0]),
+        np.ascontiguousarray(res[..., 1:]),
+    )
 
 
 def ecal_sigma(card: DetectorCard, energy: np.ndarray, eta: np.ndarray) -> np.ndarray:
@@ -127,10 +137,12 @@ def hcal_sigma(card: DetectorCard, energy: np.ndarray, eta: np.ndarray) -> np.nd
 
 
 def _towers(
-    owner: np.ndarray,
+    idx: np.ndarray,
     energy: np.ndarray,
+    owner: np.ndarray,
     eta: np.ndarray,
     phi: np.ndarray,
+    n_events: int,
     *,
     grid: tuple[tuple[float, float, int], ...],
     sigma,
@@ -138,55 +150,25 @@ def _towers(
     significance_min: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sum deposits into towers, smear, threshold. Returns owner, E, eta, phi of the surviving towers."""
-    ae = np.abs(eta)
-    region = np.searchsorted(np.array([g[0] for g in grid]), ae, side="left")
-    inside = region < len(grid)
-    owner, energy, eta, phi, region = owner[inside], energy[inside], eta[inside], phi[inside], region[inside]
-    deta = np.array([g[1] for g in grid])[region]
-    nphi = np.array([g[2] for g in grid])[region]
-    ieta = np.floor(eta / deta).astype(np.int64)
-    iphi = np.floor((phi + np.pi) / (2 * np.pi) * nphi).astype(np.int64) % nphi
-    key = ((owner.astype(np.int64) * 8 + region) * 4096 + (ieta + 2048)) * 512 + iphi
-    keys, inverse = np.unique(key, return_inverse=True)
-    tower_e = np.bincount(inverse, weights=energy, minlength=len(keys))
-    first = np.zeros(len(keys), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(key))[::-1]
-    t_owner, t_ieta, t_iphi = owner[first], ieta[first], iphi[first]
-    t_deta, t_nphi = deta[first], nphi[first]
-    center_eta = (t_ieta + 0.5) * t_deta
-    s = sigma(tower_e, center_eta)
-    smeared = _lognormal(rng, tower_e, s)
-    keep = (smeared > energy_min) & (smeared > significance_min * s)
-    t_eta = (t_ieta + rng.random(len(keys))) * t_deta
-    t_phi = (t_iphi + rng.random(len(keys))) * (2 * np.pi / t_nphi) - np.pi
-    return t_owner[keep], smeared[keep], t_eta[keep], t_phi[keep]
+    """Sum deposits (particle ``idx``, ``energy``) into towers, smear, threshold.
 
+    Returns owner, E, eta, phi of the surviving towers, grouped by event.
 
-def _isolation_ratio(
-    cand: np.ndarray, owner: np.ndarray, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, n_events: int,
-    *, dr_max: float, pt_min: float,
-) -> np.ndarray:  # fmt: skip
-    """Sum pT of the other energy-flow candidates (pT > pt_min, Delta R < dr_max) over the candidate's pT.
-
-    ``owner`` (event index of each candidate) must be sorted; pairs are formed per event, vectorised.
+    Draws, in this order, one standard normal (smearing), then one uniform per tower for eta, then one for phi.
     """
-    if len(cand) == 0:
-        return np.zeros(0)
-    keep = np.flatnonzero(pt > pt_min)
-    counts = np.bincount(owner[keep], minlength=n_events)
-    starts = np.cumsum(counts) - counts
-    ev = owner[cand]
-    n = counts[ev]
-    rep = np.repeat(np.arange(len(cand)), n)
-    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    other = keep[starts[ev][rep] + within]
-    c = cand[rep]
-    deta = eta[other] - eta[c]
-    dphi = np.remainder(phi[other] - phi[c] + np.pi, 2 * np.pi) - np.pi
-    use = (other != c) & (deta * deta + dphi * dphi < dr_max * dr_max)
-    sums = np.bincount(rep, weights=np.where(use, pt[other], 0.0), minlength=len(cand))
-    return sums / pt[cand]
+    edges = np.array([g[0] for g in grid], dtype=np.float64)
+    deta = np.array([g[1] for g in grid], dtype=np.float64)
+    nphi = np.array([g[2] for g in grid], dtype=np.int64)
+    t_owner, t_region, t_ieta, t_iphi, t_e = kernels.tower_sums(
+        idx, energy, owner, eta, phi, n_events, edges, deta, nphi
+    )
+    t_deta, t_nphi = deta[t_region], nphi[t_region]
+    s = sigma(t_e, (t_ieta + 0.5) * t_deta)
+    n_towers = len(t_e)
+    z, u_eta, u_phi = rng.standard_normal(n_towers), rng.random(n_towers), rng.random(n_towers)
+    return kernels.tower_finalize(
+        t_owner, t_e, s, t_ieta, t_iphi, t_deta, t_nphi, z, u_eta, u_phi, energy_min, significance_min
+    )
 
 
 def simulate_detector(batch: ParticleBatch, card: DetectorCard, rng: np.random.Generator) -> DetectorOutput:
@@ -209,87 +191,55 @@ def simulate_detector(batch: ParticleBatch, card: DetectorCard, rng: np.random.G
     """
     t0 = time.perf_counter()
     n = len(batch)
-    owner_all = np.repeat(np.arange(n), batch.counts)
+    counts = np.asarray(batch.counts, dtype=np.int64)
+    owner_all = np.repeat(np.arange(n), counts)
     pid = batch.pdg_id
-    apid = np.abs(pid)
-    pt, eta, phi = _pt_eta_phi(batch.px, batch.py, batch.pz)
-    ae = np.abs(eta)
-    charged = batch.charge != 0
-    is_e, is_mu = apid == 11, apid == 13
-    is_had = charged & ~is_e & ~is_mu
-    visible = ~np.isin(apid, (12, 14, 16))
+    px, py, pz, energy_all = (np.asarray(a, dtype=np.float64) for a in (batch.px, batch.py, batch.pz, batch.e))
 
-    # 1. tracking
-    eff = np.zeros(len(pid))
-    res = np.zeros(len(pid))
-    for kind, mask in (("hadron", is_had), ("electron", is_e), ("muon", is_mu)):
-        eff[mask] = _track_efficiency(card, kind, pt[mask], ae[mask])
-        res[mask] = _track_resolution(card, kind, pt[mask], ae[mask])
-    tracked = charged & (rng.random(len(pid)) < eff)
+    # 1. tracking (and every particle's pT, eta, phi)
+    u_track = rng.random(len(pid))
+    pt, eta, phi, tracked, res = kernels.particle_tracking(
+        px, py, pz, pid, np.asarray(batch.charge, dtype=np.float64), u_track, *tracking_tables(card),
+        card.track_pt_min, card.track_eta_max,
+    )  # fmt: skip
     trk = np.flatnonzero(tracked)
-    trk_pt = _lognormal(rng, pt[trk], res[trk])
+    trk_pt = kernels.lognormal(pt[trk], res[trk], rng.standard_normal(len(trk)))
 
     # 2. calorimeters: untracked visible particles; muons deposit nothing
-    calo = visible & ~tracked & ~is_mu
-    k0l = np.isin(apid, _K0S_LAMBDA)
-    em = calo & ((apid == 22) | is_e)
-    had = calo & ~em
-    frac = card.k0s_lambda_ecal_fraction
-    e_ecal = np.concatenate([batch.e[em], frac * batch.e[had & k0l]])
-    idx_ecal = np.concatenate([np.flatnonzero(em), np.flatnonzero(had & k0l)])
-    e_hcal = np.where(k0l[had], (1 - frac) * batch.e[had], batch.e[had])
-    idx_hcal = np.flatnonzero(had)
-    towers = {}
-    for name, idx, energy, grid, sig, emin in (
-        ("ecal", idx_ecal, e_ecal, card.ecal_towers, ecal_sigma, card.ecal_energy_min),
-        ("hcal", idx_hcal, e_hcal, card.hcal_towers, hcal_sigma, card.hcal_energy_min),
-    ):
-        towers[name] = _towers(
-            owner_all[idx], energy, eta[idx], phi[idx], grid=grid,
-            sigma=lambda e_, eta_, s=sig: s(card, e_, eta_), energy_min=emin,
-            significance_min=card.energy_significance_min, rng=rng,
-        )  # fmt: skip
+    ecal_idx, ecal_e, hcal_idx, hcal_e = kernels.calo_deposits(pid, tracked, energy_all, card.k0s_lambda_ecal_fraction)
+    ecal = _towers(ecal_idx, ecal_e, owner_all, eta, phi, n, grid=card.ecal_towers,
+                   sigma=lambda e_, eta_: ecal_sigma(card, e_, eta_), energy_min=card.ecal_energy_min,
+                   significance_min=card.energy_significance_min, rng=rng)  # fmt: skip
+    hcal = _towers(hcal_idx, hcal_e, owner_all, eta, phi, n, grid=card.hcal_towers,
+                   sigma=lambda e_, eta_: hcal_sigma(card, e_, eta_), energy_min=card.hcal_energy_min,
+                   significance_min=card.energy_significance_min, rng=rng)  # fmt: skip
 
-    # 3. energy flow: tracks (massless... kept with their direction), ECal towers, HCal towers
-    kind_track, kind_ecal, kind_hcal = 0, 1, 2
-    ef_owner = np.concatenate([owner_all[trk], towers["ecal"][0], towers["hcal"][0]])
-    ef_pt = np.concatenate([trk_pt, towers["ecal"][1] / np.cosh(towers["ecal"][2]),
-                            towers["hcal"][1] / np.cosh(towers["hcal"][2])])  # fmt: skip
-    ef_eta = np.concatenate([eta[trk], towers["ecal"][2], towers["hcal"][2]])
-    ef_phi = np.concatenate([phi[trk], towers["ecal"][3], towers["hcal"][3]])
-    ef_kind = np.concatenate([np.full(len(trk), kind_track), np.full(len(towers["ecal"][0]), kind_ecal),
-                              np.full(len(towers["hcal"][0]), kind_hcal)])  # fmt: skip
-    ef_pid = np.concatenate([pid[trk], np.full(len(ef_kind) - len(trk), 0)])
-    order = np.argsort(ef_owner, kind="stable")
-    ef_owner, ef_pt, ef_eta, ef_phi, ef_kind, ef_pid = (
-        a[order] for a in (ef_owner, ef_pt, ef_eta, ef_phi, ef_kind, ef_pid)
+    # 3. energy flow: tracks (massless, along the particle), ECal towers, HCal towers; MET from all of them
+    ef_offsets, (ef_kind, ef_pid), ef_kin, met = kernels.energy_flow(
+        n, owner_all[trk], trk_pt, eta[trk], phi[trk], pid[trk].astype(np.int64), *ecal, *hcal
     )
-    ef_ae = np.abs(ef_eta)
+    ef_pt, ef_eta, ef_phi, ef_px, ef_py, ef_pz, ef_e = ef_kin
+    ef_owner = np.repeat(np.arange(n), np.diff(ef_offsets))
+    kind_track, kind_ecal = 0, 1
 
-    # 4. identification and isolation
-    def identified(mask: np.ndarray, eff_: np.ndarray, iso_max: float) -> np.ndarray:
-        cand = np.flatnonzero(mask & (rng.random(len(mask)) < eff_))
-        ratio = _isolation_ratio(cand, ef_owner, ef_pt, ef_eta, ef_phi, n,
-                                 dr_max=card.isolation_dr, pt_min=card.isolation_pt_min)  # fmt: skip
-        return cand[ratio < iso_max]
+    # 4. identification and isolation; one uniform per energy-flow candidate and object type, as the card's order
+    def identified(sel: np.ndarray, eff_: np.ndarray, iso_max: float) -> np.ndarray:
+        u = rng.random(len(ef_pt))
+        cand = sel[u[sel] < eff_]
+        sums = kernels.isolation_sums(cand, ef_offsets, ef_owner, ef_pt, ef_eta, ef_phi,
+                                      card.isolation_dr, card.isolation_pt_min)  # fmt: skip
+        return cand[sums / ef_pt[cand] < iso_max]
 
-    e_mask = (ef_kind == kind_track) & (np.abs(ef_pid) == 11) & (ef_pt > card.electron_pt_min)
-    e_eff = np.nan_to_num(_binned(ef_ae, card.electron_id_eff, 1))
-    electrons = identified(e_mask, e_eff, card.electron_iso_max)
-    mu_mask = (ef_kind == kind_track) & (np.abs(ef_pid) == 13) & (ef_pt > card.muon_pt_min)
-    mu_mask &= ef_ae < card.muon_eta_max
-    muons = identified(mu_mask, np.full(len(ef_pt), card.muon_eff), card.muon_iso_max)
-    ph_mask = (ef_kind == kind_ecal) & (ef_pt > card.photon_pt_min)
-    ph_eff = np.nan_to_num(_binned(ef_ae, card.photon_eff, 1))
-    photons = identified(ph_mask, ph_eff, card.photon_iso_max)
-
-    # 6. MET from all energy-flow candidates
-    ef_px, ef_py = ef_pt * np.cos(ef_phi), ef_pt * np.sin(ef_phi)
-    ef_pz = ef_pt * np.sinh(ef_eta)
-    ef_e = ef_pt * np.cosh(ef_eta)
-    mx = -np.bincount(ef_owner, weights=ef_px, minlength=n)
-    my = -np.bincount(ef_owner, weights=ef_py, minlength=n)
-    mz = -np.bincount(ef_owner, weights=ef_pz, minlength=n)
+    is_trk = ef_kind == kind_track
+    sel = np.flatnonzero(is_trk & (np.abs(ef_pid) == 11) & (ef_pt > card.electron_pt_min))
+    electrons = identified(sel, np.nan_to_num(_binned(np.abs(ef_eta[sel]), card.electron_id_eff, 1)),
+                           card.electron_iso_max)  # fmt: skip
+    sel = np.flatnonzero(is_trk & (np.abs(ef_pid) == 13) & (ef_pt > card.muon_pt_min))
+    sel = sel[np.abs(ef_eta[sel]) < card.muon_eta_max]
+    muons = identified(sel, np.full(len(sel), card.muon_eff), card.muon_iso_max)
+    sel = np.flatnonzero((ef_kind == kind_ecal) & (ef_pt > card.photon_pt_min))
+    photons = identified(sel, np.nan_to_num(_binned(np.abs(ef_eta[sel]), card.photon_eff, 1)), card.photon_iso_max)
+    mx, my, mz = met
 
     # 5. unique objects out of the jet inputs
     jet_in = np.ones(len(ef_pt), dtype=bool)

@@ -37,7 +37,7 @@ import numpy as np
 
 from turbosim_hep.constants import LAYOUT_VERSION, M_ELECTRON_GEV, TREE_NAME
 from turbosim_hep.events import make_events, make_partons, momentum4d
-from turbosim_hep.generation.detector import DetectorOutput, simulate_detector
+from turbosim_hep.generation.detector import DetectorOutput, simulate_detector, warm_up
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pythia import PYTHIA_SETTINGS, ParticleBatch, generate_batch, make_pythia, pythia_seed
 from turbosim_hep.generation.selection import otus_selection
@@ -153,6 +153,7 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
     timing = {"pythia_s": 0.0, "detector_s": 0.0, "clustering_s": 0.0, "events_s": 0.0, "write_s": 0.0}
     t = time.perf_counter()
     pythia = make_pythia(task.pythia_seed)
+    warm_up(task.card)
     timing["init_s"] = time.perf_counter() - t
     rng = np.random.default_rng(task.detector_seed)
     parts = []

@@ -32,6 +32,7 @@ from turbosim_hep.constants import (
     PARTON_PDG_IDS,
     PDG_ELECTRON,
 )
+from turbosim_hep.kinematics import p4_from_ptetaphim, ptetaphim_from_p4
 
 __all__ = (
     "BEHAVIOR",
@@ -60,26 +61,9 @@ def momentum4d(fields: Mapping[str, object]) -> ak.Array:
     return ak.zip(dict(fields), with_name="Momentum4D", behavior=BEHAVIOR)
 
 
-def _signed_mass(px, py, pz, e) -> np.ndarray:
-    m2 = e * e - (px * px + py * py + pz * pz)
-    return np.copysign(np.sqrt(np.abs(m2)), m2)
-
-
-def _pt_eta_phi(px, py, pz) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pt = np.hypot(px, py)
-    eta = np.arcsinh(np.divide(pz, pt, out=np.copysign(np.full_like(pz, np.inf), pz), where=pt > 0))
-    phi = np.arctan2(py, px)
-    return pt, eta, phi
-
-
 def _px_py_pz_e(pt, eta, phi, mass) -> np.ndarray:
     """(..., 4) array of px, py, pz, E [GeV] from pt, eta, phi, signed mass, in float64."""
-    pt, eta, phi, mass = (np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, mass))
-    px = pt * np.cos(phi)
-    py = pt * np.sin(phi)
-    pz = pt * np.sinh(eta)
-    e = np.sqrt(np.maximum(px * px + py * py + pz * pz + np.copysign(mass * mass, mass), 0.0))
-    return np.stack([px, py, pz, e], axis=-1)
+    return p4_from_ptetaphim(pt, eta, phi, mass)
 
 
 def make_partons(pt, eta, phi, mass, pdg_id=None, *, dtype: np.dtype | type = np.float32) -> ak.Array:
@@ -223,9 +207,7 @@ def reco_to_features(events: ak.Array) -> np.ndarray:
 
 def _objects_from_features(feats: np.ndarray) -> dict[str, np.ndarray]:
     """pt, eta, phi, signed mass of ``(n, k, 4)`` px, py, pz, E arrays, in float64."""
-    px, py, pz, e = (feats[..., i].astype(np.float64) for i in range(4))
-    pt, eta, phi = _pt_eta_phi(px, py, pz)
-    return {"pt": pt, "eta": eta, "phi": phi, "mass": _signed_mass(px, py, pz, e)}
+    return dict(zip(_KINEMATICS, ptetaphim_from_p4(feats), strict=True))
 
 
 def _check_features(x: np.ndarray, what: str) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.evaluation.metrics import ks_expected_floor, ks_statistic
+from turbosim_hep.kinematics import ptetaphim_from_p4
 
 __all__ = (
     "DEFAULT_PT_BINS_GEV",
@@ -46,10 +47,8 @@ def _objects(features: np.ndarray, what: str) -> np.ndarray:
 
 
 def _pt_eta_phi(obj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pt = np.hypot(obj[..., 0], obj[..., 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eta = np.arcsinh(obj[..., 2] / pt)
-    return pt, eta, np.arctan2(obj[..., 1], obj[..., 0])
+    pt, eta, phi, _ = ptetaphim_from_p4(obj)
+    return pt, eta, phi
 
 
 def _delta_r(eta1, phi1, eta2, phi2) -> np.ndarray:

@@ -41,6 +41,7 @@ from turbosim_hep.generation.detector import DetectorOutput, simulate_detector, 
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pythia import PYTHIA_SETTINGS, ParticleBatch, generate_batch, make_pythia, pythia_seed
 from turbosim_hep.generation.selection import otus_selection
+from turbosim_hep.kinematics import ptetaphim_from_p4
 
 __all__ = ("ChunkTask", "build_events", "chunk_seeds", "generate", "run_chunk")
 
@@ -79,14 +80,6 @@ def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
     return ak.unflatten(np.asarray(flat), np.asarray(counts, dtype=np.int64))
 
 
-def _pt_eta_phi_m(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    px, py, pz, e = (p[..., i] for i in range(4))
-    pt = np.hypot(px, py)
-    eta = np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pt), where=pt > 0))
-    m2 = e * e - (px * px + py * py + pz * pz)
-    return pt, eta, np.arctan2(py, px), np.copysign(np.sqrt(np.abs(m2)), m2)
-
-
 def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int, luminosity_block: int) -> ak.Array:
     """The events array (layout of :mod:`turbosim_hep.events`) of a simulated batch.
 
@@ -95,7 +88,7 @@ def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int,
     per-event counts ``isoMuonCount`` and ``isoPhotonCount`` used by the selection.
     """
     n = len(batch)
-    ppt, peta, pphi, _ = _pt_eta_phi_m(batch.partons)
+    ppt, peta, pphi, _ = ptetaphim_from_p4(batch.partons)
     partons = make_partons(ppt, peta, pphi, batch.parton_masses)
     ecount = det.electron_counts
     electrons = momentum4d(
@@ -108,7 +101,7 @@ def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int,
             "pdgId": _jagged(det.electron_pdg, ecount),
         }
     )
-    jpt, jeta, jphi, jm = _pt_eta_phi_m(det.jets)
+    jpt, jeta, jphi, jm = ptetaphim_from_p4(det.jets)
     jc = det.jet_counts
     jets = momentum4d(
         {

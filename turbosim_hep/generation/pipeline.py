@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import json
 import math
 import multiprocessing
+import os
 import platform
 import queue
 import time
@@ -252,8 +253,25 @@ def _run_spec(seed: int, chunk_size: int, select: bool, card: DetectorCard) -> d
     )
 
 
-def _worker_run(task: ChunkTask, progress_queue) -> dict:
-    return run_chunk(task, report=progress_queue.put)
+#: Per-process state of a generation worker, set once by :func:`_init_worker` (the progress queue and the parent's
+#: pid); a multiprocessing queue can only reach pool workers through their initializer.
+_WORKER: dict = {}
+
+
+def _init_worker(progress_queue, parent_pid: int) -> None:
+    _WORKER.update(queue=progress_queue, parent_pid=parent_pid)
+
+
+def _worker_run(task: ChunkTask) -> dict:
+    def report(n: int) -> None:
+        # a worker whose parent was killed (SIGTERM, OOM) is re-parented: exit at once rather than generate unseen
+        # chunks (an exception would only return to the pool loop, which then waits forever); the unfinished chunk's
+        # temporary file is removed by the next run
+        if os.getppid() != _WORKER["parent_pid"]:
+            os._exit(1)
+        _WORKER["queue"].put(n)
+
+    return run_chunk(task, report=report)
 
 
 def _check_args(n_events: int, workers: int, seed: int, chunk_size: int, batch_size: int) -> None:
@@ -367,23 +385,27 @@ def generate(
 def _run_parallel(tasks: list[ChunkTask], workers: int, bar) -> dict[int, dict]:
     ctx = multiprocessing.get_context("spawn")
     records = {}
-    with ctx.Manager() as manager:
-        progress_queue = manager.Queue()
-        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx)
-        try:
-            futures = {pool.submit(_worker_run, task, progress_queue): task for task in tasks}
-            pending = set(futures)
-            while pending:
-                finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
-                _drain(progress_queue, bar)
-                for fut in finished:
-                    record = fut.result()
-                    records[record["chunk"]] = record
+    progress_queue = ctx.Queue()
+    pool = cf.ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(progress_queue, os.getpid()),
+    )
+    try:
+        futures = {pool.submit(_worker_run, task): task for task in tasks}
+        pending = set(futures)
+        while pending:
+            finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
             _drain(progress_queue, bar)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+            for fut in finished:
+                record = fut.result()
+                records[record["chunk"]] = record
+        _drain(progress_queue, bar)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return records
 
 

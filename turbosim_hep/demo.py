@@ -40,6 +40,11 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings = DemoSettings(), *,
     from turbosim_hep.model.training import train
     from turbosim_hep.simulate_files import simulate_files
 
+    import torch
+
+    # one torch thread: the demo's small networks and batches gain nothing from more, and an oversubscribed second
+    # thread made training 50x slower on a busy two-core machine
+    torch.set_num_threads(1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     times: dict[str, float] = {}

@@ -42,7 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "l_x_xtilde d_xtilde l_z_zhat d_zhat; 0 switches a term off)",
     )
     p.add_argument("--no-physics", action="store_true", help="skip the reconstructed-mass KS columns")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: these small networks gain little from more threads, and a second thread on "
+        "a busy machine made training 50x slower here)",
+    )
     p.set_defaults(func=run)
 
 

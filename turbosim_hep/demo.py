@@ -34,13 +34,13 @@ class DemoSettings:
 
 def run_demo(out: str | os.PathLike, settings: DemoSettings = DemoSettings(), *, log: Callable = print) -> dict:
     """Run the whole chain into ``out``; return a summary dict (also written to ``out/summary.json``)."""
+    import torch
+
     from turbosim_hep.evaluation.report import evaluate
     from turbosim_hep.generation.pipeline import generate
     from turbosim_hep.model.config import TurboSimConfig
     from turbosim_hep.model.training import train
     from turbosim_hep.simulate_files import simulate_files
-
-    import torch
 
     # one torch thread: the demo's small networks and batches gain nothing from more, and an oversubscribed second
     # thread made training 50x slower on a busy two-core machine

@@ -11,11 +11,10 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ("DemoSettings", "run_demo")
-
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

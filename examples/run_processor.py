@@ -15,9 +15,9 @@ import pickle
 from pathlib import Path
 
 from coffea import processor
+from turbosim_hep.processors import MASSES, TurboSimProcessor
 
 from turbosim_hep.io.nanoevents import TurboSimSchema
-from turbosim_hep.processors import MASSES, TurboSimProcessor
 
 
 def make_executor(name: str, workers: int, scheduler: str | None):

@@ -8,6 +8,7 @@ import pytest
 
 from turbosim_hep.constants import M_TOP_GEV, M_W_GEV
 from turbosim_hep.events import BEHAVIOR, events_from_features
+from turbosim_hep.generation.pythia import PYTHIA_SETTINGS as GENERATOR_SETTINGS
 from turbosim_hep.physics import kernels
 from turbosim_hep.physics.reconstruction import (
     assign_jets,
@@ -30,26 +31,13 @@ FIELDS = (
     "nu_pz",
     "complex_root",
 )
+# the generator's own settings, with the shower and hadronisation off: the hard process alone
 PYTHIA_SETTINGS = (
-    "Beams:eCM = 13000.",
-    "Top:gg2ttbar = on",
-    "Top:qqbar2ttbar = on",
-    "6:onMode = off",
-    "6:onIfMatch = 24 5",
-    "24:onMode = off",
-    "24:onPosIfMatch = 1 2",
-    "24:onNegIfMatch = 11 12",
+    *GENERATOR_SETTINGS,
     "PartonLevel:all = off",
     "HadronLevel:all = off",
     "Random:setSeed = on",
     "Random:seed = 2112",
-    "Next:numberCount = 0",
-    "Next:numberShowEvent = 0",
-    "Next:numberShowInfo = 0",
-    "Next:numberShowProcess = 0",
-    "Init:showChangedSettings = off",
-    "Init:showChangedParticleData = off",
-    "Init:showProcesses = off",
 )
 #: Z slot of each hard-process decay product, by PDG id.
 SLOT = {11: 0, -12: 1, 5: 2, -5: 3, 2: 4, -1: 5}

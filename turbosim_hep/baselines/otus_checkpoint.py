@@ -19,7 +19,7 @@ import torch
 from turbosim_hep.baselines.otus_model import OtusModel
 from turbosim_hep.baselines.otus_training import OtusConfig
 from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, load_plain
+from turbosim_hep.io.safe_torch import content_digest, load_plain, read_model_file
 
 __all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus", "save_otus")
 
@@ -91,35 +91,14 @@ def read_otus(path: str | os.PathLike) -> dict[str, Any]:
         raise FileNotFoundError(
             f"OTUS checkpoint {str(path)!r} does not exist; train one with 'turbosim baseline-otus'"
         )
-    content = _torch_load(path)
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
-        found = content.get("format") if isinstance(content, dict) else type(content).__name__
-        raise ValueError(
-            f"{str(path)!r} is not an OTUS baseline checkpoint (format {found!r}, expected {FORMAT!r}); "
-            "a Turbo-Sim model loads with TurboSimTransform.load"
-        )
-    missing = [k for k in _KEYS if k not in content]
-    if missing:
-        raise ValueError(f"OTUS checkpoint {str(path)!r} lacks keys {missing!r}; it is incomplete")
-    if content["format_version"] != _FORMAT_VERSION:
-        raise ValueError(
-            f"OTUS checkpoint {str(path)!r} has format version {content['format_version']!r}; this turbosim-hep "
-            f"reads {_FORMAT_VERSION}"
-        )
-    if content["layout_version"] != LAYOUT_VERSION:
-        raise ValueError(
-            f"OTUS checkpoint {str(path)!r} was trained on event layout version {content['layout_version']!r}, "
-            f"this turbosim-hep uses {LAYOUT_VERSION}; retrain on data of the current layout"
-        )
-    for key, expected in (("z_features", Z_FEATURES), ("x_features", X_FEATURES)):
-        if list(content[key]) != list(expected):
-            raise ValueError(f"OTUS checkpoint {str(path)!r}: {key} {content[key]!r} differ from {list(expected)!r}")
-    if content["digest"] != content_digest(content):
-        raise ValueError(
-            f"OTUS checkpoint {str(path)!r} fails its integrity check (content edited after it was written); "
-            "use an unmodified copy"
-        )
-    return content
+    return read_model_file(
+        path,
+        file_format=FORMAT,
+        format_version=_FORMAT_VERSION,
+        keys=_KEYS,
+        what="OTUS baseline checkpoint",
+        hint="; a Turbo-Sim model loads with TurboSimTransform.load",
+    )
 
 
 @dataclasses.dataclass

@@ -60,3 +60,53 @@ def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
             f"{str(path)!r} is not a loadable {what} (damaged, or holds objects other than tensors and plain data, "
             f"which are refused for safety): {detail}"
         ) from err
+
+
+def read_model_file(
+    path: str | os.PathLike,
+    *,
+    file_format: str,
+    format_version: int,
+    keys: tuple[str, ...],
+    what: str,
+    hint: str = "",
+) -> dict[str, Any]:
+    """Load a model file safely and check what every model file of the toolkit shares.
+
+    Checks, each a ``ValueError`` naming the file: the ``format`` key is ``file_format`` (``hint`` is added to that
+    message), no key of ``keys`` is missing, ``format_version`` matches, the event layout version and the 24 + 24
+    feature names are this toolkit's, and the content digest matches (the file was not edited).
+    """
+    from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
+
+    path = Path(path)
+    content = load_plain(path, what=what)
+    if not isinstance(content, dict) or content.get("format") != file_format:
+        found = content.get("format") if isinstance(content, dict) else type(content).__name__
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise ValueError(f"{str(path)!r} is not {article} {what} (format {found!r}, expected {file_format!r}){hint}")
+    missing = [k for k in keys if k not in content]
+    if missing:
+        raise ValueError(f"{what} {str(path)!r} lacks keys {missing!r}; it is incomplete or from another tool")
+    if content["format_version"] != format_version:
+        raise ValueError(
+            f"{what} {str(path)!r} has format version {content['format_version']!r}, this turbosim-hep reads "
+            f"{format_version}; use the turbosim-hep version that wrote it (see its 'versions')"
+        )
+    if content["layout_version"] != LAYOUT_VERSION:
+        raise ValueError(
+            f"{what} {str(path)!r} was trained on event layout version {content['layout_version']!r}, this "
+            f"turbosim-hep uses {LAYOUT_VERSION}; retrain on data of the current layout"
+        )
+    for key, expected in (("z_features", Z_FEATURES), ("x_features", X_FEATURES)):
+        if list(content[key]) != list(expected):
+            raise ValueError(
+                f"{what} {str(path)!r} has {len(content[key])} {key} {content[key]!r}, expected the "
+                f"{len(expected)} features {list(expected)!r}"
+            )
+    if content["digest"] != content_digest(content):
+        raise ValueError(
+            f"{what} {str(path)!r} fails its integrity check (content edited after it was written); "
+            "use an unmodified copy"
+        )
+    return content

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, load_plain
+from turbosim_hep.io.safe_torch import content_digest, read_model_file
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
@@ -115,33 +115,9 @@ def save_checkpoint(
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load and check a checkpoint's content (``weights_only=True``); ``ValueError`` naming the file on mismatch."""
     path = Path(path)
-    content = load_plain(path, what="turbosim-hep checkpoint")
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
-        raise ValueError(f"{str(path)!r} is not a turbosim-hep checkpoint (no format key {FORMAT!r})")
-    missing = [k for k in _KEYS if k not in content]
-    if missing:
-        raise ValueError(f"checkpoint {str(path)!r} lacks keys {missing!r}; it is incomplete or from another tool")
-    if content["format_version"] != _FORMAT_VERSION:
-        raise ValueError(
-            f"checkpoint {str(path)!r} has format version {content['format_version']!r}, this turbosim-hep reads "
-            f"{_FORMAT_VERSION}; use the turbosim-hep version that wrote it (see its 'versions')"
-        )
-    if content["layout_version"] != LAYOUT_VERSION:
-        raise ValueError(
-            f"checkpoint {str(path)!r} was trained on event layout version {content['layout_version']!r}, this "
-            f"turbosim-hep uses {LAYOUT_VERSION}; retrain on data of the current layout"
-        )
-    for key, expected in (("z_features", Z_FEATURES), ("x_features", X_FEATURES)):
-        if list(content[key]) != list(expected):
-            raise ValueError(
-                f"checkpoint {str(path)!r} has {len(content[key])} {key} {content[key]!r}, expected the "
-                f"{len(expected)} features {list(expected)!r}"
-            )
-    if content["digest"] != content_digest(content):
-        raise ValueError(
-            f"checkpoint {str(path)!r} fails its integrity check (content edited after it was written); "
-            "use an unmodified copy"
-        )
+    content = read_model_file(
+        path, file_format=FORMAT, format_version=_FORMAT_VERSION, keys=_KEYS, what="turbosim-hep checkpoint"
+    )
     for key in ("z_mean", "z_std", "x_mean", "x_std"):
         t = content["normalisation"].get(key)
         if not isinstance(t, torch.Tensor) or tuple(t.shape) != (len(Z_FEATURES),):

@@ -50,8 +50,10 @@ def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
     b = np.asarray(b, dtype=np.float64).ravel()
     if len(a) == 0 or len(b) == 0:
         raise ValueError(f"KS needs two non-empty samples, got sizes {len(a)} and {len(b)}")
-    # method="asymp": only the statistic is used; the exact p-value would cost time and warn for n > 10k
-    return float(stats.ks_2samp(a, b, method="asymp").statistic)
+    # method="asymp": only the statistic is used; the exact p-value would cost time and warn for n > 10k, and the
+    # asymptotic p-value divides by zero for one-event samples (harmless for the statistic)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(stats.ks_2samp(a, b, method="asymp").statistic)
 
 
 def ks_statistics(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ see the same training events and are tested on the same test events.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -233,18 +232,9 @@ def train_otus_arrays(
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
-    event = np.asarray(event, dtype=np.uint64)
-    data = PairedData(
-        np.asarray(z, dtype=np.float32),
-        np.asarray(x, dtype=np.float32),
-        np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape),
-        event,
-    )
+    data = PairedData.from_arrays(z, x, run, event)
     if provenance is None:
-        h = hashlib.sha256()
-        for a in (data.z, data.x, data.event):
-            h.update(np.ascontiguousarray(a).tobytes())
-        provenance = {"source": "arrays", "events": len(data), "sha256": h.hexdigest()}
+        provenance = data.provenance
     train_set = data.split("train", fractions=config.split_fractions)
     val_set = data.split("validation", fractions=config.split_fractions)
     if len(train_set) < 2:

@@ -8,6 +8,7 @@ relative paths are relative to the JSON file).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import warnings
 from collections.abc import Sequence
@@ -53,6 +54,18 @@ class PairedData:
 
     def __len__(self) -> int:
         return len(self.z)
+
+    @classmethod
+    def from_arrays(cls, z, x, run, event) -> PairedData:
+        """Paired data from in-memory arrays; ``run`` may be one number. Provenance records their SHA-256."""
+        event = np.asarray(event, dtype=np.uint64)
+        z = np.asarray(z, dtype=np.float32)
+        x = np.asarray(x, dtype=np.float32)
+        h = hashlib.sha256()
+        for a in (z, x, event):
+            h.update(np.ascontiguousarray(a).tobytes())
+        provenance = {"source": "arrays", "events": len(z), "sha256": h.hexdigest()}
+        return cls(z, x, np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape), event, provenance)
 
     def split(self, name: str, *, fractions: tuple[float, float, float]) -> PairedData:
         """The events of split ``name`` ("train", "validation", "test"), by :func:`turbosim_hep.split.split_mask`."""

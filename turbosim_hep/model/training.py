@@ -15,7 +15,6 @@ fixed thread count, is bit-for-bit reproducible (``train(epochs=2)`` equals ``tr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -153,13 +152,6 @@ class Trainer:
             self.noise_rng.manual_seed(self.config.seed + 2 + int(state.get("epoch", 0)))
 
 
-def _array_digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
-
-
 def _format_losses(sums: dict[str, float], n: int) -> str:
     keys = ["total", *sorted(k for k in sums if k.startswith("critic_"))]
     return " ".join(f"{k.removeprefix('critic_')}={sums[k] / n:.3g}" for k in keys if k in sums)
@@ -190,15 +182,9 @@ def train_arrays(
     ``provenance`` describes the data (``train`` fills it from the files). ``log`` receives one line per epoch.
     Returns the path of the best model (``out``).
     """
-    event = np.asarray(event, dtype=np.uint64)
-    data = PairedData(
-        np.asarray(z, dtype=np.float32),
-        np.asarray(x, dtype=np.float32),
-        np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape),
-        event,
-    )
+    data = PairedData.from_arrays(z, x, run, event)
     if provenance is None:
-        provenance = {"source": "arrays", "events": len(data), "sha256": _array_digest(data.z, data.x, data.event)}
+        provenance = data.provenance
     paths = companion_paths(out)
     paths["best"].parent.mkdir(parents=True, exist_ok=True)
     checkpoint = None

@@ -21,6 +21,7 @@ import os
 from turbosim_hep.baselines.otus_checkpoint import FORMAT, LoadedOtus, is_otus_checkpoint, load_otus
 from turbosim_hep.baselines.otus_model import OtusModel, OtusNetwork, acceptance_mask, sliced_wasserstein2
 from turbosim_hep.baselines.otus_training import OtusConfig, train_otus, train_otus_arrays
+from turbosim_hep.registry import register_model_kind
 from turbosim_hep.transform import EventTransform
 
 __all__ = (
@@ -60,3 +61,6 @@ class OtusTransform(EventTransform):
 
     def __repr__(self) -> str:
         return f"OtusTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
+
+
+register_model_kind(FORMAT, OtusTransform.load, description="OTUS baseline, 'turbosim baseline-otus'")

@@ -17,7 +17,17 @@ from turbosim_hep import __version__
 __all__ = ("VERBS", "build_parser", "main")
 
 #: Verb modules under ``turbosim_hep.cli``, in the order ``--help`` lists them.
-VERBS: tuple[str, ...] = ("demo", "generate", "train", "evaluate", "simulate", "export", "import_otus", "baseline_otus")
+VERBS: tuple[str, ...] = (
+    "demo",
+    "generate",
+    "train",
+    "evaluate",
+    "simulate",
+    "export",
+    "import_otus",
+    "baseline_otus",
+    "baseline_lookup",
+)
 
 _USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError, OSError, RuntimeError)
 

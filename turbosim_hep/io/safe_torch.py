@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +51,7 @@ def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+    except Exception as err:  # foreign bytes fail in many ways (IndexError on a ROOT file, KeyError, ...)
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
         detail = ([ln for ln in lines if "WeightsUnpickler error" in ln] or lines or [type(err).__name__])[0]
         raise ValueError(

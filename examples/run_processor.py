@@ -38,26 +38,16 @@ def make_executor(name: str, workers: int, scheduler: str | None):
     raise ValueError(f"executor must be iterative, futures or dask, got {name!r}")
 
 
-def plot(hists: dict, out: Path) -> None:
-    import matplotlib
+def plot(hists: dict, out: Path) -> list[Path]:
+    """One PNG per mass: full sim vs Turbo-Sim with the ratio panel and the fractions outside the range."""
+    from turbosim_hep.plotting import save_figure
+    from turbosim_hep.processor_plots import processor_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import mplhep
-
-    from turbosim_hep.plotting import header_label
-
-    plt.style.use(mplhep.style.CMS)
     out.mkdir(parents=True, exist_ok=True)
+    paths = []
     for name in MASSES:
-        h = hists[name]
-        fig, ax = plt.subplots(figsize=(8, 6))
-        for sample in ("full-sim", "turbo-sim"):
-            mplhep.histplot(h[{"simulation": sample}], ax=ax, label=sample, density=True)
-        ax.legend()
-        header_label(ax, "Simulation")
-        fig.savefig(out / f"{name}.png", bbox_inches="tight")
-        plt.close(fig)
+        paths += save_figure(processor_figure(hists, [name]), out / name, formats=("png",))
+    return paths
 
 
 def main() -> None:

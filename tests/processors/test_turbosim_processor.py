@@ -86,3 +86,21 @@ def test_bad_model_path_and_selection_are_clear_errors(fileset, tmp_path):
     path = next(iter(json.loads(fileset.read_text())["ttbar"]["files"]))
     with pytest.raises(FileNotFoundError, match="m.pt"):
         TurboSimProcessor(tmp_path / "m.pt").process(open_nanoevents(path, entry_stop=10))
+
+
+def test_demo_processor_step_plots_the_masses_with_ratio_panels(fileset, model_path, tmp_path, monkeypatch):
+    from turbosim_hep import demo, plotting
+
+    figures, real_save = [], plotting.save_figure
+
+    def save(fig, stem, **kw):
+        figures.append(fig)
+        return real_save(fig, stem, **kw)
+
+    monkeypatch.setattr(plotting, "save_figure", save)
+    cutflow = demo._run_processor(fileset, model_path, tmp_path)
+    assert cutflow["ttbar"]["simulated"] == 3000
+    assert (tmp_path / "ttbar_masses.png").stat().st_size > 5000
+    (fig,) = figures
+    assert len(fig.axes) == 8 and all(ax.get_ylabel() for ax in fig.axes)
+    assert all("above range" in t.get_text() for ax in fig.axes[:4] for t in ax.get_legend().get_texts())

@@ -1,10 +1,16 @@
-"""Rendering a :class:`~turbosim_hep.evaluation.report.Report` as Markdown (``report.md``)."""
+"""Rendering a :class:`~turbosim_hep.evaluation.report.Report` as Markdown (``report.md``).
+
+Given the report's directory, the Markdown names its inputs (model, data files) by paths relative to it and links the
+plots under its ``plots/`` folder by relative links, so the folder can be moved or shared as a whole.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from turbosim_hep.evaluation.samples import ARTEFACT_FEATURES
 
@@ -12,6 +18,9 @@ if TYPE_CHECKING:
     from turbosim_hep.evaluation.report import Report
 
 __all__ = ("report_markdown",)
+
+#: Data file lists longer than this are summarised (directory, count, first and last file).
+MAX_LISTED_FILES = 4
 
 
 def _fmt(v: float | None, scale: float = 1.0) -> str:
@@ -32,8 +41,98 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def report_markdown(report: Report) -> str:
-    """The human-readable Markdown of ``report``: Table 1, classifier AUCs, every variable, the response test."""
+def _link(text: str, target: str) -> str:
+    text = text.replace("[", r"\[").replace("]", r"\]")
+    return f"[{text}](<{target}>)" if any(c in target for c in " ()<>") else f"[{text}]({target})"
+
+
+def _is_path(source: str) -> bool:
+    """A file name rather than a description such as ``<arrays>`` or a model's class name."""
+    return not source.startswith("<") and ("/" in source or os.sep in source or os.path.exists(source))
+
+
+def _path_link(path: str | os.PathLike, base: Path | None, text: str | None = None) -> str:
+    """A link to ``path`` relative to ``base`` (POSIX separators); absolute where none exists (another drive)."""
+    if base is None:
+        return f"`{path}`"
+    p = Path(path).absolute()
+    slash = "/" if p.is_dir() else ""
+    try:
+        rel = Path(os.path.relpath(p, base.absolute())).as_posix() + slash
+    except ValueError:
+        return _link(text or str(p), p.as_uri())
+    return _link(text or rel, rel)
+
+
+def _inputs(meta: Mapping[str, Any], base: Path | None) -> list[str]:
+    model = str(meta.get("model", "–"))
+    lines = [f"- model: {_path_link(model, base) if _is_path(model) else model}"]
+    data = [str(d) for d in meta.get("data", [])]
+    files = [d for d in data if _is_path(d)]
+    if len(files) <= MAX_LISTED_FILES or len(files) < len(data):
+        named = [_path_link(d, base) if _is_path(d) else d for d in data]
+        lines.append(f"- data: {', '.join(named) or '–'}")
+    else:
+        top = Path(os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files]))
+        first, last = (Path(os.path.abspath(f)).relative_to(top).as_posix() for f in (files[0], files[-1]))
+        lines.append(f"- data: {len(files)} files in {_path_link(top, base)} (`{first}` … `{last}`)")
+    return lines
+
+
+def _plot_target(base: Path | None, stem: str) -> str | None:
+    """``plots/<stem>.png`` (else ``.pdf``) relative to ``base`` if that file exists."""
+    if base is None:
+        return None
+    for fmt in ("png", "pdf"):
+        if (base / "plots" / f"{stem}.{fmt}").is_file():
+            return f"plots/{stem}.{fmt}"
+    return None
+
+
+def _plots(report: Report, base: Path | None) -> list[str]:
+    overview = _plot_target(base, "overview")
+    columns = [(c["label"], _plot_target(base, f"{c['space']}_{c['variable']}")) for c in report.table1["columns"]]
+    masses = {
+        space: [
+            (r["variable"], _plot_target(base, f"{space}_{r['variable']}"))
+            for r in report.variables
+            if r["space"] == space and r["kind"] == "mass"
+        ]
+        for space in ("Z", "X")
+    }
+    if overview is None and not any(t for _, t in columns) and not any(t for v in masses.values() for _, t in v):
+        return []
+
+    def links(items: Sequence[tuple[str, str | None]]) -> str:
+        return " · ".join(_link(text, target) for text, target in items if target) or "–"
+
+    lines = [
+        "## Plots",
+        "",
+        "One figure per variable in " + _link("plots/", "plots") + " (`Z_*` parton level, `X_*` detector level): "
+        "truth filled, Turbo-Sim as lines, ratio to the truth below; each histogram has unit area over all its "
+        "events, so events outside the range show as a deficit. The variable names in the tables below link to "
+        "their figures.",
+        "",
+    ]
+    if overview:
+        lines += [f"![The Table-1 variables: truth and Turbo-Sim]({overview})", ""]
+    lines += [
+        f"- Table 1: {links(columns)}",
+        f"- masses, parton level (Z): {links(masses['Z'])}",
+        f"- masses, detector level (X): {links(masses['X'])}",
+        "",
+    ]
+    return lines
+
+
+def report_markdown(report: Report, *, base: str | os.PathLike | None = None) -> str:
+    """The human-readable Markdown of ``report``: Table 1, plots, classifier AUCs, every variable, the response test.
+
+    ``base`` is the directory the Markdown is written to: inputs are named relative to it and the plots found in
+    ``base/plots`` are linked (without it, inputs are named as given and no plots are linked).
+    """
+    base = None if base is None else Path(base)
     m, t1 = report.meta, report.table1
     labels = [c["label"] for c in t1["columns"]]
     outputs = [s for s in ("sampled", "reconstructed") if s in t1["independent"]]
@@ -42,7 +141,7 @@ def report_markdown(report: Report) -> str:
         "",
         f"- events: {m['n_events']} ({m.get('split') or 'all'} split); independent halves A = {m['n_half_a']}, "
         f"B = {m['n_half_b']}",
-        f"- model: {m.get('model', '–')}; data: {', '.join(map(str, m.get('data', []))) or '–'}",
+        *_inputs(m, base),
         f"- expected KS floor 0.87·sqrt(1/n + 1/m): independent {_fmt(m['ks_floor_expected_independent'], 100)}, "
         f"paired {_fmt(m['ks_floor_expected_paired'], 100)} (x 1e-2)",
         "",
@@ -81,6 +180,9 @@ def report_markdown(report: Report) -> str:
             ),
             "",
         ]
+    else:
+        lines.append("")
+    lines += _plots(report, base)
     if report.classifier:
         lines += [
             "## Classifier two-sample test (ROC AUC, held-out folds; 0.5 = indistinguishable)",
@@ -112,11 +214,13 @@ def report_markdown(report: Report) -> str:
             if r["space"] != space:
                 continue
             ind, pai = r["independent"], r["paired"]
-            name = r["variable"] + (" †" if r["variable"] in ARTEFACT_FEATURES and space == "X" else "")
+            target = _plot_target(base, f"{space}_{r['variable']}")
+            name = _link(r["variable"], target) if target else r["variable"]
+            name += " †" if r["variable"] in ARTEFACT_FEATURES and space == "X" else ""
             row = [name]
             for stat, scale in (("ks", 100), ("w1", 1), ("chi2", 1)):
-                row += [_cell(ind[s][stat], ind["floor"][stat], scale) for s in outputs]
-            row += [_cell(pai[s]["ks"], pai["ks_floor_expected"], 100) for s in outputs]
+                row += [_cell(ind[s][stat] if s in ind else None, ind["floor"][stat], scale) for s in outputs]
+            row += [_cell(pai[s]["ks"] if s in pai else None, pai["ks_floor_expected"], 100) for s in outputs]
             rows.append(row)
         lines += _table(header, rows)
         lines.append("")

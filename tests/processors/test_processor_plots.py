@@ -1,0 +1,59 @@
+"""Processor plots: full sim vs Turbo-Sim with a ratio panel, saying how much lies outside the plotted range."""
+
+import importlib.util
+from pathlib import Path
+
+import hist
+import numpy as np
+import pytest
+
+from turbosim_hep.processor_plots import flow_fractions, processor_figure
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "run_processor.py"
+
+
+def _masses(rng, names) -> dict:
+    """Histograms as TurboSimProcessor fills them; Turbo-Sim has 2 % below and 5 % above (NaN included) the range."""
+    sim = hist.axis.StrCategory(["full-sim", "turbo-sim"], name="simulation", label="Simulation")
+    out = {}
+    for name in names:
+        h = hist.Hist(sim, hist.axis.Regular(50, 0.0, 400.0, name="value", label="$m$ [GeV]"))
+        h.fill(simulation="full-sim", value=rng.normal(172.0, 20.0, 10_000))
+        turbo = np.r_[rng.normal(180.0, 30.0, 9300), np.full(200, -5.0), np.full(300, 1e4), np.full(200, np.nan)]
+        h.fill(simulation="turbo-sim", value=turbo)
+        out[name] = h
+    return out
+
+
+def test_flow_fractions_count_nan_as_overflow(rng):
+    h = _masses(rng, ["m"])["m"]
+    assert flow_fractions(h[{"simulation": "turbo-sim"}]) == pytest.approx((0.02, 0.05))
+    assert flow_fractions(h[{"simulation": "full-sim"}]) == pytest.approx((0.0, 0.0), abs=1e-3)
+
+
+def test_processor_figure_has_ratio_panels_labels_and_outside_range_notes(rng):
+    fig = processor_figure(_masses(rng, ["m_a", "m_b"]))
+    main, ratio = fig.axes[:2], fig.axes[2:]  # row-major: the main panels, then the ratio panels
+    assert len(main) == len(ratio) == 2
+    for ax, rax in zip(main, ratio, strict=True):
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == [
+            "Full simulation\n0 % below, 0 % above range",
+            "Turbo-Sim\n2.0 % below, 5.0 % above range",
+        ]
+        assert ax.get_ylabel() == "Density [1/GeV]" and "full sim" in rax.get_ylabel()
+        assert rax.get_xlabel() == "$m$ [GeV]" and not any(t.get_visible() for t in ax.get_xticklabels())
+        assert rax.get_shared_x_axes().joined(ax, rax)
+        lo, hi = rax.get_ylim()
+        assert lo < 1.0 < hi and hi <= 3.0
+
+
+def test_run_processor_example_writes_one_plot_per_mass(rng, tmp_path):
+    from turbosim_hep.processors import MASSES
+
+    spec = importlib.util.spec_from_file_location("run_processor_example", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    paths = example.plot(_masses(rng, MASSES), tmp_path / "ttbar")
+    assert [p.name for p in paths] == [f"{name}.png" for name in MASSES]
+    assert all(p.stat().st_size > 5000 for p in paths)

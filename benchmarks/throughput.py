@@ -1,6 +1,6 @@
 """Inference throughput on one core: raw decoder forward, TurboSimTransform.simulate, and the coffea processor.
 
-Usage: python benchmarks/throughput.py [--events 500000] [--model model.pt] [--device cpu|cuda]
+Usage: python benchmarks/throughput.py [--events 500000] [--model model.pt | ttbar-physics] [--device cpu|cuda]
        [--generation-rate EVENTS_PER_S_PER_CORE | --provenance DIR/provenance.json]
 
 Without --model an untrained model of the paper's size is used (speed does not depend on the weights). Targets:
@@ -80,14 +80,18 @@ def main() -> None:
     n = args.events
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
-        model = Path(args.model) if args.model else _untrained_model(Path(tmp) / "model.pt")
+        model = args.model if args.model else _untrained_model(Path(tmp) / "model.pt")
         tf = TurboSimTransform.load(model, device=args.device)
         events = events_from_features(z=_toy_features(n, rng, False), x=_toy_features(n, rng, True))
         path = write_events(Path(tmp) / "events.root", events)
         partons = read_events(path, collections=("Parton",))
 
         decoder = tf.loaded.model.decoder
-        z = torch.randn(n, 24, device=tf.device)
+        if getattr(decoder, "physical", False):  # the physics decoder runs in GeV (what the transform calls)
+            decoder = decoder.in_gev()
+            z = torch.from_numpy(_toy_features(n, rng, False)).to(tf.device)
+        else:
+            z = torch.randn(n, 24, device=tf.device)
         noise = torch.randn(n, decoder.noise_dim, device=tf.device)
         bs = tf.batch_size
 

@@ -63,7 +63,11 @@ def _cached_transform(path: str, mtime_ns: int, seed: int | None, device: str, b
 
 
 def load_transform(path: str, *, seed: int | None = None, device: str = "cpu", batch_size: int = 65_536, threads=1):
-    """The transform for ``path``, loaded at most once per process (and again only if the file changes)."""
+    """The transform for ``path`` (or a shipped model's name), loaded at most once per process (and again only if
+    the file changes)."""
+    from turbosim_hep.registry import resolve_model_path
+
+    path = str(resolve_model_path(path))
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file {path!r} does not exist on this worker; give a path all workers see")
     return _cached_transform(str(path), os.stat(path).st_mtime_ns, seed, device, batch_size, threads)
@@ -75,7 +79,8 @@ class TurboSimProcessor(processor.ProcessorABC):
     Arguments
     ---------
     model
-        Path of a checkpoint written by ``turbosim train`` (readable from every worker).
+        Path of a model file (``turbosim train``, ``baseline-otus``, ``baseline-lookup``; readable from every
+        worker) or the name of a shipped model (``"ttbar-physics"``).
     seed
         Noise seed (default: the model's); the noise of each event is keyed on its ids, so results do not depend on
         chunking or executor.

@@ -46,6 +46,8 @@ __all__ = (
     "momentum4d",
     "partons_to_features",
     "reco_to_features",
+    "reco_as_stored",
+    "sort_jets",
     "validate",
 )
 
@@ -203,6 +205,32 @@ def reco_to_features(events: ak.Array) -> np.ndarray:
     out[:, 1, 3] = np.hypot(met_pt, met_pz)
     out[:, 2:] = _leading_components(events["Jet"], 4)
     return out.reshape(n, N_FEATURES).astype(np.float32)
+
+
+def sort_jets(x: np.ndarray) -> np.ndarray:
+    """The ``(n, 24)`` X features with the four jet slots reordered by descending pT (a copy; stable for ties).
+
+    This is the order :func:`features_to_reco` (and so ``simulate()``) gives the jets, and the order of the
+    full simulation's X features, so every comparison of jet slots goes through it.
+    """
+    x = _check_features(x, "detector (X)")
+    jets = x.reshape(len(x), 6, 4)[:, 2:]
+    pt2 = jets[..., 0].astype(np.float64) ** 2 + jets[..., 1].astype(np.float64) ** 2
+    order = np.argsort(-pt2, axis=1, kind="stable")
+    out = x.copy()
+    out.reshape(len(x), 6, 4)[:, 2:] = np.take_along_axis(jets, order[..., None], axis=1)
+    return out
+
+
+def reco_as_stored(x: np.ndarray) -> np.ndarray:
+    """The ``(n, 24)`` X features as a round trip through the event layout returns them: jets sorted by pT
+    (:func:`sort_jets`) and the MET's fourth component |p_miss| = sqrt(px² + py² + pzMiss²), which the layout does
+    not store but implies. ``reco_to_features(features_to_reco(x))`` equals ``reco_as_stored(x)`` up to rounding.
+    """
+    out = sort_jets(x)
+    met = out[:, 4:8].astype(np.float64)
+    out[:, 7] = np.sqrt(met[:, 0] ** 2 + met[:, 1] ** 2 + met[:, 2] ** 2)
+    return out
 
 
 def _objects_from_features(feats: np.ndarray) -> dict[str, np.ndarray]:

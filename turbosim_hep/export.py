@@ -24,7 +24,7 @@ import torch
 from coffea.ml_tools.torch_wrapper import torch_wrapper
 from torch import nn
 
-from turbosim_hep.events import partons_to_features, reco_to_features
+from turbosim_hep.events import partons_to_features, reco_as_stored, reco_to_features
 from turbosim_hep.io.root import atomic_path
 from turbosim_hep.noise import STREAMS, event_noise, row_keys
 
@@ -158,3 +158,9 @@ class TurboSimTorchWrapper(torch_wrapper):
         keys = row_keys(self.seed, STREAMS[self.direction], *ids, 0)
         noise = event_noise(keys, self.noise_dim)
         return (ak.Array(features.astype(np.float32)), ak.Array(noise)), {}
+
+    def postprocess_awkward(self, return_array, *args, **kwargs):
+        """Simulated features as ``simulate()`` gives them: jets sorted by pT, MET E = |p_miss|."""
+        if self.direction != "simulate" or len(return_array) == 0:
+            return return_array
+        return ak.Array(reco_as_stored(ak.to_numpy(return_array)))

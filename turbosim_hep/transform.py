@@ -29,9 +29,11 @@ from turbosim_hep.events import (
     features_to_reco,
     make_events,
     partons_to_features,
+    reco_as_stored,
     reco_to_features,
 )
 from turbosim_hep.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.registry import load_model_file, register_model_kind
 
 __all__ = ("EventTransform", "TurboSimTransform", "load_transform")
 
@@ -58,6 +60,9 @@ class EventTransform:
         Events per network call.
     """
 
+    #: The directions this transform provides ("simulate": Z -> X, "unfold": X -> Z).
+    directions: tuple[str, ...] = ("simulate", "unfold")
+
     def __init__(self, loaded, *, seed: int | None = None, batch_size: int = 65_536) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size!r}")
@@ -68,6 +73,12 @@ class EventTransform:
     @property
     def device(self):
         return self.loaded.device
+
+    @property
+    def split_fractions(self) -> tuple[float, float, float] | None:
+        """(train, validation, test) fractions the model was trained and selected with (``None``: unknown)."""
+        fractions = getattr(getattr(self.loaded, "config", None), "split_fractions", None)
+        return None if fractions is None else tuple(float(f) for f in fractions)
 
     def _network(self, direction: str) -> tuple[object, Affine | None, Affine | None]:
         raise NotImplementedError
@@ -105,8 +116,15 @@ class EventTransform:
     def simulate_features(
         self, z: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "simulate"
     ) -> np.ndarray:
-        """x~ = D(z): ``(n, 24)`` parton features [GeV] to ``(n, 24)`` detector features [GeV], float32."""
-        return self._apply("simulate", z, self._keys(stream, len(z), run, luminosity_block, event, sample))
+        """x~ = D(z): ``(n, 24)`` parton features [GeV] to ``(n, 24)`` detector features [GeV], float32.
+
+        The output is what ``simulate()`` returns, as features (one code path for both): jets sorted by descending
+        pT, MET's fourth component = |p_miss| (:func:`turbosim_hep.events.reco_as_stored`).
+        ``stream`` picks the noise stream (:data:`turbosim_hep.noise.STREAMS`): ``"simulate"`` for x̃ = D(z),
+        ``"simulate_after_unfold"`` for x̂ = D(E(x)).
+        """
+        x = self._apply("simulate", z, self._keys(stream, len(z), run, luminosity_block, event, sample))
+        return reco_as_stored(x)
 
     def unfold_features(
         self, x: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "unfold"
@@ -218,15 +236,23 @@ class TurboSimTransform(EventTransform):
     def load(
         cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
     ) -> TurboSimTransform:
-        """Load a checkpoint written by ``turbosim train`` (safely: no code in the file can run)."""
+        """Load a checkpoint written by ``turbosim train``, or a shipped model by name (``"ttbar-physics"``), safely:
+        no code in the file can run."""
         from turbosim_hep.model.checkpoint import load_model
+        from turbosim_hep.registry import resolve_model_path, shipped_models
 
+        path = resolve_model_path(path)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"model file {str(path)!r} does not exist; train one with 'turbosim train'")
+            raise FileNotFoundError(
+                f"model file {str(path)!r} does not exist and is not a shipped model ({', '.join(shipped_models())}); "
+                "train one with 'turbosim train'"
+            )
         return cls(load_model(path, device=device), seed=seed, batch_size=batch_size)
 
     def _network(self, direction: str):
         m = self.loaded
+        if direction == "simulate" and getattr(m.model.decoder, "physical", False):
+            return m.model.decoder.in_gev(), None, None  # GeV in and out: no normalisation round trip
         if direction == "simulate":
             net, (mi, si), (mo, so) = m.model.decoder, (m.z_mean, m.z_std), (m.x_mean, m.x_std)
         else:
@@ -240,13 +266,17 @@ class TurboSimTransform(EventTransform):
 def load_transform(
     path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
 ) -> EventTransform:
-    """Load any model file of the toolkit: a Turbo-Sim checkpoint or an OTUS baseline (told apart by its format)."""
-    from turbosim_hep.baselines.otus_checkpoint import is_otus_checkpoint
+    """Load any model file of the toolkit: a Turbo-Sim checkpoint, the OTUS or the lookup baseline, told apart by
+    the file's ``format`` key (:mod:`turbosim_hep.registry`; no code in the file can run).
 
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file {str(path)!r} does not exist; train one with 'turbosim train'")
-    if is_otus_checkpoint(path):
-        from turbosim_hep.baselines.otus import OtusTransform
+    A file of no known kind (a ROOT or text file, a damaged file) is a one-line ``ValueError`` naming it and the
+    known kinds.
+    """
+    return load_model_file(path, device=device, seed=seed, batch_size=batch_size)
 
-        return OtusTransform.load(path, device=device, seed=seed, batch_size=batch_size)
-    return TurboSimTransform.load(path, device=device, seed=seed, batch_size=batch_size)
+
+#: ``format`` key of Turbo-Sim checkpoints (:data:`turbosim_hep.model.checkpoint.FORMAT`; not imported from there,
+#: which would load torch with this module; a test checks that the two agree).
+TURBOSIM_FORMAT = "turbosim-hep checkpoint"
+
+register_model_kind(TURBOSIM_FORMAT, TurboSimTransform.load, description="Turbo-Sim, 'turbosim train'")

@@ -139,13 +139,13 @@ def test_particle_tracking_equals_numpy_reference(particles):
     p = particles
     u, (pt, eta, phi, tracked, res) = _tracking(p)
     ref_pt, ref_eta, ref_phi = _pt_eta_phi(p["px"], p["py"], p["pz"])
-    np.testing.assert_array_equal(pt, ref_pt)
-    np.testing.assert_array_equal(eta, ref_eta)
-    np.testing.assert_array_equal(phi, ref_phi)
+    np.testing.assert_allclose(pt, ref_pt, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(eta, ref_eta, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(phi, ref_phi, rtol=1e-13, atol=1e-13)
     ref_tracked, ref_res = _tracking_reference(CARD, p["pdg"], p["charge"], ref_pt, ref_eta, u)
     assert 0 < tracked.sum() < (p["charge"] != 0).sum()
     np.testing.assert_array_equal(tracked, ref_tracked)
-    np.testing.assert_array_equal(res[tracked], ref_res[tracked])
+    np.testing.assert_allclose(res[tracked], ref_res[tracked], rtol=1e-13, atol=1e-13)
 
 
 def test_lognormal_equals_numpy_reference_and_has_the_requested_moments():
@@ -153,7 +153,7 @@ def test_lognormal_equals_numpy_reference_and_has_the_requested_moments():
     mean, sigma = np.full(200_000, 10.0), np.full(200_000, 2.0)
     z = rng.standard_normal(len(mean))
     out = kernels.lognormal(mean, sigma, z)
-    np.testing.assert_array_equal(out, _lognormal_reference(mean, sigma, z))
+    np.testing.assert_allclose(out, _lognormal_reference(mean, sigma, z), rtol=1e-13, atol=1e-13)
     assert abs(out.mean() - 10.0) < 0.02 and abs(out.std() - 2.0) < 0.02 and out.min() > 0
 
 
@@ -195,9 +195,9 @@ def test_energy_flow_groups_by_event_and_sums_met():
     np.testing.assert_array_equal(kind, np.repeat([0, 1, 2], 300)[order])
     np.testing.assert_array_equal(got_pid, np.concatenate([pid, np.zeros(600, dtype=int)])[order])
     p4 = [pt, eta, phi, pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta)]
-    np.testing.assert_array_equal(kin, np.array(p4))
+    np.testing.assert_allclose(kin, np.array(p4), rtol=1e-13, atol=1e-13)
     for row, comp in zip(met, p4[3:6], strict=True):
-        np.testing.assert_array_equal(row, -np.bincount(owner, weights=comp, minlength=N_EVENTS))
+        np.testing.assert_allclose(row, -np.bincount(owner, weights=comp, minlength=N_EVENTS), rtol=1e-13, atol=1e-13)
 
 
 def test_isolation_sums_equal_pairwise_numpy_reference():

@@ -10,6 +10,7 @@ EXPECTED_ACTIVE = {
     "cycle": ("d_ztilde", "l_x_xhat", "d_xtilde", "l_z_zhat"),
     "direct-only": ("l_z_ztilde", "d_ztilde", "l_x_xhat", "d_xhat"),
     "reverse-only": ("d_xtilde", "l_z_zhat"),
+    "physics": ("l_z_ztilde", "l_x_xtilde"),
 }
 
 
@@ -35,8 +36,18 @@ def test_active_critics_follow_the_non_zero_adversarial_weights():
 def test_config_round_trips_through_a_plain_dict():
     cfg = TurboSimConfig.preset("cycle", encoder_hidden=(32, 16), layer_noise=True, seed=7)
     data = cfg.to_dict()
-    assert all(isinstance(v, int | float | str | bool | list) for v in data.values())
+    assert all(isinstance(v, int | float | str | bool | list | None) for v in data.values())
     assert TurboSimConfig.from_dict(data) == cfg
+
+
+def test_supervised_loss_is_selectable_per_term_and_saved():
+    cfg = TurboSimConfig.preset("physics", kind_z_ztilde="laplace", l_x_xhat=1.0)
+    assert cfg.supervised_kind("l_x_xtilde") == "energy"
+    assert cfg.supervised_kind("l_z_ztilde") == "laplace"
+    assert cfg.supervised_kind("l_x_xhat") == "energy"
+    assert cfg.draws == 2
+    assert TurboSimConfig.from_dict(cfg.to_dict()) == cfg
+    assert TurboSimConfig.preset("pix2pix").draws == 1
 
 
 @pytest.mark.parametrize(
@@ -48,6 +59,11 @@ def test_config_round_trips_through_a_plain_dict():
         ({"encoder_hidden": (0, 3)}, "encoder_hidden"),
         ({"split_fractions": (0.5, 0.5, 0.5)}, "split_fractions"),
         ({"batch_size": 0}, "batch_size"),
+        ({"kind_x_xtilde": "cauchy"}, "l_x_xtilde"),
+        ({"decoder_kind": "transformer"}, "decoder_kind"),
+        ({"energy_draws": 1}, "energy_draws"),
+        ({"selection": "loss"}, "selection"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
     ],
 )
 def test_invalid_values_are_refused_with_the_field_named(changes, message):

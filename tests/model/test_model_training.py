@@ -118,3 +118,50 @@ def test_loaded_model_simulates_in_gev_with_the_saved_normalisation(tmp_path):
     noise = torch.randn(50, loaded.model.decoder.noise_dim, generator=torch.Generator().manual_seed(4))
     manual = loaded.model.decoder(torch.from_numpy(((z - loaded.z_mean) / loaded.z_std).astype(np.float32)), noise)
     assert np.allclose(x1, manual.detach().double().numpy() * loaded.x_std + loaded.x_mean, atol=1e-4)
+
+
+def test_layer_noise_scales_start_away_from_zero_move_and_are_not_weight_decayed():
+    z, x, _ = toy_pairs(600, seed=3)
+    cfg = TurboSimConfig.preset(
+        "pix2pix", layer_noise=True, layer_noise_init=0.1, weight_decay=1e-2, lr=1e-2, batch_size=64, **SMALL
+    )
+    z_norm, x_norm = Normalisation.fit(z), Normalisation.fit(x)
+    trainer = Trainer(z_norm.normalise(z), x_norm.normalise(x), config=cfg, device="cpu")
+    scales = {n: p for n, p in trainer.model.named_parameters() if n.startswith("decoder.") and n.endswith(".scale")}
+    assert scales and all(torch.all(p == 0.1) for p in scales.values())
+    start = {n: p.detach().clone() for n, p in scales.items()}
+    for _ in range(20):
+        trainer.step()
+    assert all(not torch.allclose(p, start[n]) for n, p in scales.items())
+    decay = {id(p): g["weight_decay"] for g in trainer.gen_opt.param_groups for p in g["params"]}
+    assert all(decay[id(p)] == 0.0 for p in scales.values())
+    assert max(decay.values()) == 1e-2
+
+
+def test_cosine_schedule_runs_from_lr_down_to_a_twentieth():
+    z, x, _ = toy_pairs(100)
+    cfg = TurboSimConfig.preset("pix2pix", lr=1e-3, lr_schedule="cosine", **SMALL)
+    trainer = Trainer(z, x, config=cfg, device="cpu")
+    lrs = []
+    for epoch in range(1, 6):
+        trainer.set_epoch(epoch, 5)
+        lrs.append(trainer.gen_opt.param_groups[0]["lr"])
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(5e-5)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+def test_physics_preset_trains_and_its_checkpoint_simulates_physical_jets(tmp_path):
+    from turbosim_hep.transform import TurboSimTransform
+
+    z, x, event = toy_pairs(1200, seed=4)
+    z[:, 3::4] = np.sqrt((z.reshape(-1, 6, 4)[..., :3] ** 2).sum(-1)) + 5  # physical energies
+    cfg = TurboSimConfig.preset("physics", steps_per_epoch=10, batch_size=64, val_events=200)
+    out = train_arrays(z, x, 1, event, config=cfg, epochs=2, out=tmp_path / "p.pt", physics=False, device="cpu")
+    lines = [json.loads(s) for s in companion_paths(out)["metrics"].read_text().splitlines()]
+    assert {"selection", "criterion"} <= set(lines[-1]["validation"])
+    assert lines[-1]["validation"]["criterion"]["score"] == pytest.approx(lines[-1]["validation"]["selection"])
+    tf = TurboSimTransform.load(out, device="cpu")
+    sim = tf.simulate_features(z[:300], event=np.arange(300)).astype(np.float64).reshape(-1, 6, 4)
+    jets = sim[:, 2:]
+    assert np.all(jets[..., 3] ** 2 > (jets[..., :3] ** 2).sum(-1))
+    assert np.all(np.diff(np.hypot(jets[..., 0], jets[..., 1]), axis=1) <= 0)

@@ -20,11 +20,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=d.workers, help="generation processes (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="training epochs (default: %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="run seed (default: %(default)s)")
+    p.add_argument(
+        "--model",
+        default=d.model,
+        help="model of the evaluate, simulate and processor steps: a shipped name or a file (default: %(default)s; "
+        "'' uses the demo's own short training)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from turbosim_hep.demo import DemoSettings, run_demo
 
-    run_demo(args.out, DemoSettings(events=args.events, workers=args.workers, epochs=args.epochs, seed=args.seed))
+    run_demo(
+        args.out,
+        DemoSettings(events=args.events, workers=args.workers, epochs=args.epochs, seed=args.seed, model=args.model),
+    )
     return 0

@@ -13,10 +13,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "z^ = E(D(z))), compare with the truth by KS, W1, chi^2 and a classifier AUC, each beside its statistical "
         "floor, and write OUT/report.md, OUT/report.json and OUT/plots/.",
     )
-    p.add_argument("model", help="model checkpoint written by `turbosim train`")
+    p.add_argument("model", help="model file: `turbosim train`, `baseline-otus` or `baseline-lookup` output")
     p.add_argument("data", nargs="+", help="ROOT files, directories (fileset.json or *.root) or fileset JSON files")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--max-events", type=int, default=None, help="evaluate at most N test events")
+    p.add_argument(
+        "--split",
+        choices=("test", "validation", "all"),
+        default="test",
+        help="events to score: the model's test split (default; by the split fractions saved with the model), its "
+        "validation split (only for a model that did not select on it) or all events (a dedicated sample made "
+        "with other seeds; refused for files the model trained on)",
+    )
+    p.add_argument("--max-events", type=int, default=None, help="evaluate at most N events")
     p.add_argument("--no-plots", action="store_true", help="skip the comparison plots")
     p.add_argument(
         "--classifier",
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         args.model,
         args.data,
         out=args.out,
+        split=args.split,
         max_events=args.max_events,
         plots=not args.no_plots,
         classifier=args.classifier,

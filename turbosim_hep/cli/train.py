@@ -16,7 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(turbosim_hep.model.config.TurboSimConfig).",
     )
     p.add_argument("data", nargs="+", metavar="DATA", help="ROOT files, directories or fileset.json")
-    p.add_argument("--preset", default="turbo", help="turbo, aae, gan, pix2pix, cycle, direct-only, reverse-only")
+    p.add_argument(
+        "--preset",
+        default="turbo",
+        help="physics (the toolkit's simulator), turbo (the paper's), aae, gan, pix2pix, cycle, direct-only, "
+        "reverse-only (default: %(default)s)",
+    )
     p.add_argument("--epochs", type=int, default=100, help="total number of epochs (default: %(default)s)")
     p.add_argument("--out", required=True, help="model file to write, e.g. model.pt")
     p.add_argument("--resume", action="store_true", help="continue the run saved in OUT's .last.pt exactly")

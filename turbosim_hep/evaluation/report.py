@@ -52,6 +52,8 @@ __all__ = (
     "load_features",
     "make_samples",
     "report_from_samples",
+    "run_model",
+    "score_transform",
 )
 
 _HALF_SALT = 0x7E57_4A1F
@@ -138,7 +140,7 @@ class Report:
                     out.append(rec[source]["ks"] if source in rec else None)
             return out
 
-        outputs = [s for s in ("sampled", "reconstructed") if s in self.variables[0]["independent"]]
+        outputs = [s for s in ("sampled", "reconstructed") if any(s in v["independent"] for v in self.variables)]
         return {
             "columns": [{"key": k, "label": lab, "space": s, "variable": v} for k, lab, s, v in TABLE1_COLUMNS],
             "unit": "KS statistic (fraction; the paper quotes x 1e-2)",
@@ -173,16 +175,20 @@ class Report:
             }
         )
 
-    def to_markdown(self) -> str:
-        return report_markdown(self)
+    def to_markdown(self, *, base: str | os.PathLike | None = None) -> str:
+        """The Markdown report; with ``base`` (its directory) inputs are named relative to it, ``base/plots`` linked."""
+        return report_markdown(self, base=base)
 
     def write(self, out: str | os.PathLike) -> tuple[Path, Path]:
-        """Write ``out/report.json`` and ``out/report.md`` atomically; returns both paths."""
+        """Write ``out/report.json`` and ``out/report.md`` atomically; returns both paths.
+
+        ``report.md`` links the plots already in ``out/plots`` and names its inputs relative to ``out``.
+        """
         from turbosim_hep.io.root import atomic_path
 
         out = Path(out)
         paths = (out / "report.json", out / "report.md")
-        texts = (json.dumps(self.to_dict(), indent=1) + "\n", self.to_markdown())
+        texts = (json.dumps(self.to_dict(), indent=1) + "\n", self.to_markdown(base=out))
         for path, text in zip(paths, texts, strict=True):
             with atomic_path(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
@@ -318,9 +324,11 @@ def build_report(
 
 # ------------------------------------------------------------------------------------------------------- evaluate
 def _load_model(model: Any, seed: int | None) -> Any:
-    if hasattr(model, "simulate_features") and hasattr(model, "unfold_features"):
+    if hasattr(model, "simulate_features"):
         return model
-    path = Path(model)
+    from turbosim_hep.registry import resolve_model_path
+
+    path = resolve_model_path(model)
     if not path.exists():
         raise FileNotFoundError(
             f"model {str(path)!r} does not exist (give a checkpoint saved by `turbosim train` or `baseline-otus`)"
@@ -330,13 +338,137 @@ def _load_model(model: Any, seed: int | None) -> Any:
     return load_transform(path, seed=seed)
 
 
-def _run_model(method: Callable[..., np.ndarray], inputs: np.ndarray, data: FeatureSet, batch: int) -> np.ndarray:
+def _run_model(
+    method: Callable[..., np.ndarray], inputs: np.ndarray, data: FeatureSet, batch: int, stream: str
+) -> np.ndarray:
+    import inspect
+
+    # a user's transform may take no noise stream: then it is responsible for drawing fresh noise per call
+    streams = "stream" in inspect.signature(method).parameters
     out = []
     for s in range(0, len(inputs), batch):
         sl = slice(s, s + batch)
-        res = method(inputs[sl], run=data.run[sl], luminosity_block=data.luminosity_block[sl], event=data.event[sl])
+        ids = {"run": data.run[sl], "luminosity_block": data.luminosity_block[sl], "event": data.event[sl]}
+        res = method(inputs[sl], **ids, stream=stream) if streams else method(inputs[sl], **ids)
         out.append(np.asarray(res, dtype=np.float64))
     return np.concatenate(out)
+
+
+#: ``split`` values of :func:`evaluate`: one split of the model's own fractions, or every event (``"all"``).
+EVALUATION_SPLITS: tuple[str, ...] = ("test", "validation", "all")
+
+
+def _training_files(transform: Any) -> set[str]:
+    """Resolved paths of the files a loaded model was trained on (from its provenance; empty when unknown)."""
+    provenance = getattr(getattr(transform, "loaded", None), "provenance", None) or {}
+    data = provenance.get("data", provenance) if isinstance(provenance, dict) else {}
+    files = data.get("files", []) if isinstance(data, dict) else []
+    return {str(Path(f["path"]).resolve()) for f in files if isinstance(f, dict) and "path" in f}
+
+
+def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | None, tuple[float, float, float]]:
+    """The split to read and the model's own split fractions; refuses events the model trained or selected on.
+
+    ``split`` is ``"test"`` (the model's test split, by the fractions saved with it), ``"validation"`` (only for a
+    model that did not select on it: ``transform.used_splits``) or ``"all"``/``None`` (every event: for a
+    dedicated sample made with other seeds; refused when a file is one the model was trained on).
+    """
+    from turbosim_hep.split import DEFAULT_FRACTIONS
+
+    if split not in (*EVALUATION_SPLITS, None):
+        raise ValueError(f"split must be one of {EVALUATION_SPLITS!r}, got {split!r}")
+    fractions = getattr(transform, "split_fractions", None) or DEFAULT_FRACTIONS
+    used = tuple(getattr(transform, "used_splits", ("train", "validation")))
+    if split in used:
+        raise ValueError(
+            f"the model was trained or selected on its {split!r} split (fractions {fractions!r}); evaluate on "
+            "split='test', or on a dedicated sample with split='all'"
+        )
+    if split in ("all", None) and not isinstance(data, Mapping) and not hasattr(data, "fields"):
+        from turbosim_hep.io.datasets import resolve_paths
+
+        overlap = sorted({str(p.resolve()) for p in resolve_paths(data)} & _training_files(transform))
+        if overlap:
+            raise ValueError(
+                f"split='all' would score events the model trained on: {overlap[0]!r} (and {len(overlap) - 1} "
+                "more) is in its training data; use split='test' there, or a sample made with other seeds"
+            )
+    return (None if split == "all" else split), tuple(fractions)
+
+
+def run_model(
+    transform: Any, feats: FeatureSet, *, batch_size: int = 100_000, timings: dict[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """x̃ = D(z), z̃ = E(x), x̂ = D(E(x)), ẑ = E(D(z)) of ``feats`` [GeV], each from its own noise stream.
+
+    x̃ and x̂ have their jets sorted as ``simulate()`` returns them. A transform that only simulates
+    (``transform.directions == ("simulate",)``) gives ``None`` for the other three.
+    """
+    from turbosim_hep.progress import progress_bar
+
+    timings = {} if timings is None else timings
+    unfolds = "unfold" in getattr(transform, "directions", ("simulate", "unfold"))
+    z_gen = x_rec = z_rec = None
+    with progress_bar(4 if unfolds else 1, "running the model", unit="passes") as bar:
+        t1 = time.perf_counter()
+        x_gen = _run_model(transform.simulate_features, feats.z, feats, batch_size, "simulate")
+        bar.advance()
+        timings["simulate_events_per_s"] = len(feats) / max(time.perf_counter() - t1, 1e-9)
+        if unfolds:
+            t1 = time.perf_counter()
+            z_gen = _run_model(transform.unfold_features, feats.x, feats, batch_size, "unfold")
+            bar.advance()
+            timings["unfold_events_per_s"] = len(feats) / max(time.perf_counter() - t1, 1e-9)
+            x_rec = _run_model(transform.simulate_features, z_gen, feats, batch_size, "simulate_after_unfold")
+            bar.advance()
+            z_rec = _run_model(transform.unfold_features, x_gen, feats, batch_size, "unfold_after_simulate")
+            bar.advance()
+    return x_gen, z_gen, x_rec, z_rec
+
+
+def score_transform(
+    transform: Any,
+    feats: FeatureSet,
+    *,
+    seed: int = 0,
+    classifier: bool = True,
+    classifier_max_events: int = 50_000,
+    response: bool = True,
+    batch_size: int = 100_000,
+    reconstruct: Reconstruct | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> tuple[Report, dict[str, SpaceSamples], dict[str, np.ndarray | None]]:
+    """Run ``transform`` on ``feats`` (:func:`run_model`) and compare its outputs with the truth.
+
+    The halves A/B of the independent scheme come from the event ids, so every model scored on the same events
+    is compared on the same halves. Returns the report, the compared samples and the outputs
+    (``x_tilde``, ``z_tilde``, ``x_hat``, ``z_hat`` [GeV], ``None`` where the transform lacks a direction).
+    """
+    from turbosim_hep.split import split_uniform
+
+    meta = dict(meta or {})
+    timings = meta.setdefault("timing", {})
+    x_gen, z_gen, x_rec, z_rec = run_model(transform, feats, batch_size=batch_size, timings=timings)
+    samples = make_samples(feats.z, feats.x, z_gen, x_gen, z_rec=z_rec, x_rec=x_rec, reconstruct=reconstruct)
+    half = split_uniform(feats.run, feats.event, salt=_HALF_SALT) < 0.5
+    if half.all() or not half.any():
+        half = _default_half(len(feats), seed)
+    resp = None
+    if response:
+        from turbosim_hep.evaluation.response import conditional_response
+
+        resp = conditional_response(feats.z, feats.x, x_gen).to_dict()
+    report = report_from_samples(
+        samples,
+        half=half,
+        seed=seed,
+        classifier=classifier,
+        classifier_max_events=classifier_max_events,
+        response=resp,
+        meta=meta,
+    )
+    outputs = {"x_tilde": x_gen, "z_tilde": z_gen, "x_hat": x_rec, "z_hat": z_rec}
+    return report, samples, outputs
 
 
 def evaluate(
@@ -365,7 +497,9 @@ def evaluate(
         ``unfold_features(x, *, run, luminosity_block, event)`` (z̃ = E(x)), ``(n, 24)`` GeV in and out.
     data : see :func:`load_features` (ROOT files, directories, fileset JSON, events array or ``{"z", "x"}``).
     out : output directory (created).
-    split : which split to evaluate ("test"; None = all events).
+    split : "test" (default: the model's test split, by the split fractions saved with it), "validation" (only
+        for a model that did not select on it) or "all" (every event: a dedicated sample made with other seeds;
+        refused for files the model trained on). See :func:`check_split`.
     max_events : evaluate at most this many events.
     plots, classifier, response : switch the comparison plots, the classifier AUC and the response test.
     plot_formats, plot_variables : file formats of the plots; ``(space, name)`` pairs to plot (default: all).
@@ -378,50 +512,29 @@ def evaluate(
     -------
     Report (also written to ``out``).
     """
-    from turbosim_hep.progress import progress_bar
-    from turbosim_hep.split import split_uniform
 
     t0 = time.perf_counter()
     transform = _load_model(model, seed)
-    feats = load_features(data, split=split, max_events=max_events)
+    read_split, fractions = check_split(transform, data, split)
+    feats = load_features(data, split=read_split, fractions=fractions, max_events=max_events)
     timings: dict[str, float] = {"load_s": time.perf_counter() - t0}
-    with progress_bar(4, "running the model", unit="passes") as bar:
-        t1 = time.perf_counter()
-        x_gen = _run_model(transform.simulate_features, feats.z, feats, batch_size)
-        bar.advance()
-        timings["simulate_events_per_s"] = len(feats) / max(time.perf_counter() - t1, 1e-9)
-        t1 = time.perf_counter()
-        z_gen = _run_model(transform.unfold_features, feats.x, feats, batch_size)
-        bar.advance()
-        timings["unfold_events_per_s"] = len(feats) / max(time.perf_counter() - t1, 1e-9)
-        x_rec = _run_model(transform.simulate_features, z_gen, feats, batch_size)
-        bar.advance()
-        z_rec = _run_model(transform.unfold_features, x_gen, feats, batch_size)
-        bar.advance()
-    t1 = time.perf_counter()
-    samples = make_samples(feats.z, feats.x, z_gen, x_gen, z_rec=z_rec, x_rec=x_rec, reconstruct=reconstruct)
-    half = split_uniform(feats.run, feats.event, salt=_HALF_SALT) < 0.5
-    if half.all() or not half.any():
-        half = _default_half(len(feats), seed)
-    resp = None
-    if response:
-        from turbosim_hep.evaluation.response import conditional_response
-
-        resp = conditional_response(feats.z, feats.x, x_gen).to_dict()
-    # ``timings`` is shared with the report's meta, so the stages after this point still reach report.json
     meta = {
         "model": str(model) if isinstance(model, str | os.PathLike) else type(model).__name__,
         "data": list(feats.sources),
         "split": split,
-        "timing": timings,
+        "split_fractions": list(fractions),
+        "timing": timings,  # shared with the report's meta, so the stages after this point still reach report.json
     }
-    report = report_from_samples(
-        samples,
-        half=half,
+    t1 = time.perf_counter()
+    report, samples, _ = score_transform(
+        transform,
+        feats,
         seed=seed,
         classifier=classifier,
         classifier_max_events=classifier_max_events,
-        response=resp,
+        response=response,
+        batch_size=batch_size,
+        reconstruct=reconstruct,
         meta=meta,
     )
     timings["metrics_s"] = time.perf_counter() - t1

@@ -117,6 +117,8 @@ class ResponseBin:
     median_turbo: float
     iqr_full: float
     iqr_turbo: float
+    width68_full: float
+    width68_turbo: float
     ks: float
     ks_floor: float
 
@@ -141,11 +143,12 @@ class ResponseResult:
         }
 
 
-def _summary(r: np.ndarray) -> tuple[float, float]:
+def _summary(r: np.ndarray) -> tuple[float, float, float]:
+    """Median, inter-quartile range and 68 % half-width ((q84 - q16) / 2) of ``r``."""
     if len(r) == 0:
-        return float("nan"), float("nan")
-    q25, q50, q75 = np.quantile(r, (0.25, 0.5, 0.75))
-    return float(q50), float(q75 - q25)
+        return float("nan"), float("nan"), float("nan")
+    q16, q25, q50, q75, q84 = np.quantile(r, (0.16, 0.25, 0.5, 0.75, 0.84))
+    return float(q50), float(q75 - q25), float(0.5 * (q84 - q16))
 
 
 def conditional_response(
@@ -169,9 +172,9 @@ def conditional_response(
 
     Returns
     -------
-    ResponseResult with one :class:`ResponseBin` per group of :data:`RESPONSE_GROUPS` and pT bin: median and
-    inter-quartile range of both responses, their KS statistic, and the expected KS of two equal distributions at
-    those sizes (``ks_floor``).
+    ResponseResult with one :class:`ResponseBin` per group of :data:`RESPONSE_GROUPS` and pT bin: median,
+    inter-quartile range and 68 % half-width of both responses, their KS statistic, and the expected KS of two
+    equal distributions at those sizes (``ks_floor``).
     """
     edges = np.asarray(pt_bins, dtype=np.float64)
     if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
@@ -194,6 +197,7 @@ def conditional_response(
             a, b = rf[sel], rt[sel]
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             both = len(a) > 0 and len(b) > 0
+            sa, sb = _summary(a), _summary(b)
             bins.append(
                 ResponseBin(
                     group=group,
@@ -201,10 +205,12 @@ def conditional_response(
                     pt_high_gev=float(hi),
                     n_full=len(a),
                     n_turbo=len(b),
-                    median_full=_summary(a)[0],
-                    median_turbo=_summary(b)[0],
-                    iqr_full=_summary(a)[1],
-                    iqr_turbo=_summary(b)[1],
+                    median_full=sa[0],
+                    median_turbo=sb[0],
+                    iqr_full=sa[1],
+                    iqr_turbo=sb[1],
+                    width68_full=sa[2],
+                    width68_turbo=sb[2],
                     ks=ks_statistic(a, b) if both else float("nan"),
                     ks_floor=ks_expected_floor(len(a), len(b)) if both else float("nan"),
                 )

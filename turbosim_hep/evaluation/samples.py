@@ -178,6 +178,7 @@ def load_features(
     data: Any,
     *,
     split: str | None = "test",
+    fractions: tuple[float, float, float] | None = None,
     max_events: int | None = None,
     step_size: int = 200_000,
 ) -> FeatureSet:
@@ -186,15 +187,19 @@ def load_features(
     ``data`` is a ROOT file, a directory (its ``fileset.json`` or ``*.root``), a coffea fileset JSON, a list of
     these, an events array (:mod:`turbosim_hep.events`), or a mapping with ``z`` and ``x`` ``(n, 24)`` arrays and
     optionally ``run``, ``luminosityBlock``, ``event`` (default: 1, 1, row index). ``split=None`` keeps every event;
-    ``max_events`` keeps the first that many selected events.
+    ``fractions`` are the (train, validation, test) fractions of the split (default
+    :data:`turbosim_hep.split.DEFAULT_FRACTIONS`: pass the model's own); ``max_events`` keeps the first that many
+    selected events.
     """
     import awkward as ak
 
     from turbosim_hep.events import partons_to_features, reco_to_features
-    from turbosim_hep.split import split_mask
+    from turbosim_hep.split import DEFAULT_FRACTIONS, split_mask
+
+    fr = DEFAULT_FRACTIONS if fractions is None else tuple(fractions)
 
     def select(z, x, run, lumi, event):
-        keep = np.ones(len(z), dtype=bool) if split is None else split_mask(run, event, split)
+        keep = np.ones(len(z), dtype=bool) if split is None else split_mask(run, event, split, fractions=fr)
         return z[keep], x[keep], run[keep], lumi[keep], event[keep]
 
     if isinstance(data, Mapping):

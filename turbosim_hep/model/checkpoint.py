@@ -198,9 +198,10 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
         model.load_state_dict(content["model"], strict=True)
     except RuntimeError as err:
         raise ValueError(f"checkpoint {str(path)!r}: weights do not match its config: {err}") from err
+    norm = {k: v.double().numpy() for k, v in content["normalisation"].items()}
+    model.set_normalisation(norm["z_mean"], norm["z_std"], norm["x_mean"], norm["x_std"])
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model.to(device).eval()
-    norm = {k: v.double().numpy() for k, v in content["normalisation"].items()}
     provenance = dict(content["provenance"])
     provenance["versions"] = content["versions"]
     return LoadedModel(

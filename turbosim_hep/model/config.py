@@ -99,10 +99,34 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
         {},
         "Turbo-Sim's reverse direction z -> x̃ -> ẑ only: D(x̃) 10, ℒ(z,ẑ) 100",
     ),
+    "physics": (
+        {"l_x_xtilde": 1.0, "l_z_ztilde": 1.0},
+        {
+            "supervised_loss": "energy",
+            "energy_observables": 1.0,
+            "decoder_kind": "physics",
+            "encoder_hidden": (256, 256, 128),
+            "noise_features": 8,
+            "input_noise": 0.0,
+            "lr": 1e-3,
+            "betas": (0.9, 0.999),
+            "weight_decay": 0.0,
+            "lr_schedule": "cosine",
+            "batch_size": 512,
+            "steps_per_epoch": 1000,
+            "critic_steps": 0,
+            "patience": 1000,
+        },
+        "the toolkit's simulator: physics-structured decoder and MLP encoder, each trained by the energy score of "
+        "its conditional distribution: ℒ(x,x̃) 1, ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule",
+    ),
 }
 
 _CRITIC_MODES = ("wasserstein", "density-ratio")
-_SUPERVISED_LOSSES = ("gaussian", "laplace")
+_SUPERVISED_LOSSES = ("gaussian", "laplace", "energy")
+_DECODER_KINDS = ("mlp", "physics")
+_LR_SCHEDULES = ("constant", "cosine")
+_SELECTIONS = ("physics", "ks96")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -119,23 +143,52 @@ class TurboSimConfig:
     critic_mode
         ``"wasserstein"`` (WGAN with gradient penalty) or ``"density-ratio"`` (logistic critic, BCE loss).
     supervised_loss
-        ``"gaussian"`` (mean squared error) or ``"laplace"`` (mean absolute error), in normalised units.
+        ``"gaussian"`` (mean squared error), ``"laplace"`` (mean absolute error), both point-wise and so minimised
+        by a deterministic network, or ``"energy"``: the energy score of the conditional distribution estimated
+        from ``energy_draws`` draws per event, a strictly proper scoring rule (minimised only when the network's
+        p(x|z) equals the data's), so it pays for the right spread. In normalised units.
+    kind_z_ztilde, kind_x_xhat, kind_x_xtilde, kind_z_zhat
+        Per-term override of ``supervised_loss`` (``None``: use ``supervised_loss``).
+    energy_draws
+        Draws per event of the energy score (k ≥ 2).
+    energy_block
+        Add the energy score of each block of this many features (4: each object) to the joint one; 0: joint only.
+    energy_observables
+        Weight of the energy scores of the jet, dijet and trijet masses (:mod:`turbosim_hep.model.observables`)
+        added to every energy-score term on X; 0 switches them off.
+    decoder_kind
+        ``"mlp"`` (the paper's) or ``"physics"``
+        (:class:`~turbosim_hep.model.physics_decoder.PhysicsDecoder`: per-object response networks, outputs
+        physical by construction).
+    physics_context, physics_hidden, object_noise
+        Context width, hidden widths and per-object noise size of the physics decoder.
     encoder_hidden, decoder_hidden, critic_hidden
         Hidden widths; paper: encoder 256, 128, 64; decoder 64, 128, 256; critics 256, 128, 64. ReLU, linear output.
     input_noise
         Scale of the N(0, 1) noise added (out of place) to each network's normalised input; paper 0.05.
+    noise_features
+        Standard normals concatenated to each MLP's input (the MLP's own randomness; 0 in the paper).
     layer_noise
-        Inject N(0, 1) noise after every hidden layer, with a learned per-unit scale (starting at 0).
+        Inject N(0, 1) noise after every hidden layer, with a learned per-unit scale starting at
+        ``layer_noise_init`` (not weight-decayed, so it can grow or shrink).
     lr, betas, weight_decay
         Adam for encoder and decoder; paper 1e-4, (0.9, 0.7), 1e-3.
     critic_lr, critic_betas, critic_weight_decay
         Adam for the critics; paper 1e-4, (0.9, 0.7), 1e-4.
+    lr_schedule
+        ``"constant"`` or ``"cosine"`` (from ``lr`` down to ``lr / 20`` at the last epoch, per epoch).
     batch_size, steps_per_epoch, critic_steps
         Events per batch (paper 100), generator steps per epoch (paper 2000), critic steps per generator step (1).
     patience
         Stop after this many epochs without a better validation selection metric.
+    selection
+        Model-selection criterion on validation: ``"physics"`` (default: the ten Table-1 KS columns, jets sorted as
+        ``simulate()`` returns them, plus the mean KS of the conditional response, see
+        :mod:`turbosim_hep.model.validation`) or ``"ks96"`` (the paper's sum of 96 marginal KS).
     val_events
-        Validation events used for the per-epoch metrics (a fixed, seeded subsample).
+        Validation events used for the per-epoch metrics (a fixed, seeded subsample; default: up to 100k, i.e. all
+        of a sample of a few hundred thousand events, so the criterion's noise stays below the differences it
+        decides).
     split_fractions
         Train / validation / test fractions of :func:`turbosim_hep.split.split_mask`.
     seed
@@ -157,12 +210,25 @@ class TurboSimConfig:
     gp_zhat: float = 1000.0
     critic_mode: str = "wasserstein"
     supervised_loss: str = "gaussian"
+    kind_z_ztilde: str | None = None
+    kind_x_xhat: str | None = None
+    kind_x_xtilde: str | None = None
+    kind_z_zhat: str | None = None
+    energy_draws: int = 2
+    energy_block: int = 4
+    energy_observables: float = 0.0
 
+    decoder_kind: str = "mlp"
     encoder_hidden: tuple[int, ...] = (256, 128, 64)
     decoder_hidden: tuple[int, ...] = (64, 128, 256)
     critic_hidden: tuple[int, ...] = (256, 128, 64)
+    physics_context: int = 32
+    physics_hidden: tuple[int, ...] = (64, 64)
+    object_noise: int = 8
     input_noise: float = 0.05
+    noise_features: int = 0
     layer_noise: bool = False
+    layer_noise_init: float = 0.1
 
     lr: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.7)
@@ -170,17 +236,21 @@ class TurboSimConfig:
     critic_lr: float = 1e-4
     critic_betas: tuple[float, float] = (0.9, 0.7)
     critic_weight_decay: float = 1e-4
+    lr_schedule: str = "constant"
 
     batch_size: int = 100
     steps_per_epoch: int = 2000
     critic_steps: int = 1
     patience: int = 10
-    val_events: int = 10_000
+    selection: str = "physics"
+    val_events: int = 100_000
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in TERMS + ("gp_ztilde", "gp_xhat", "gp_xtilde", "gp_zhat", "input_noise", "weight_decay"):
+        for name in TERMS + (
+            "gp_ztilde", "gp_xhat", "gp_xtilde", "gp_zhat", "input_noise", "weight_decay", "energy_observables"
+        ):  # fmt: skip
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative number, got {value!r}")
@@ -190,7 +260,27 @@ class TurboSimConfig:
             raise ValueError(f"critic_mode must be one of {_CRITIC_MODES!r}, got {self.critic_mode!r}")
         if self.supervised_loss not in _SUPERVISED_LOSSES:
             raise ValueError(f"supervised_loss must be one of {_SUPERVISED_LOSSES!r}, got {self.supervised_loss!r}")
-        for name in ("encoder_hidden", "decoder_hidden", "critic_hidden"):
+        for term in SUPERVISED_TERMS:
+            kind = self.supervised_kind(term)
+            if kind not in _SUPERVISED_LOSSES:
+                raise ValueError(f"supervised loss of {term} must be one of {_SUPERVISED_LOSSES!r}, got {kind!r}")
+        for name, allowed in (
+            ("decoder_kind", _DECODER_KINDS),
+            ("lr_schedule", _LR_SCHEDULES),
+            ("selection", _SELECTIONS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"TurboSimConfig.{name} must be one of {allowed!r}, got {getattr(self, name)!r}")
+        if not isinstance(self.energy_draws, int) or self.energy_draws < 2:
+            raise ValueError(f"TurboSimConfig.energy_draws must be an int >= 2, got {self.energy_draws!r}")
+        if self.energy_block not in (0, 1, 2, 3, 4, 6, 8, 12, 24):
+            raise ValueError(f"TurboSimConfig.energy_block must divide 24 (or be 0), got {self.energy_block!r}")
+        if not isinstance(self.object_noise, int) or self.object_noise < 4:
+            raise ValueError(f"TurboSimConfig.object_noise must be an int >= 4, got {self.object_noise!r}")
+        for name in ("noise_features", "physics_context"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
+        for name in ("encoder_hidden", "decoder_hidden", "critic_hidden", "physics_hidden"):
             widths = getattr(self, name)
             if not isinstance(widths, tuple) or not all(isinstance(w, int) and w > 0 for w in widths):
                 raise ValueError(f"TurboSimConfig.{name} must be a tuple of positive ints, got {widths!r}")
@@ -212,6 +302,17 @@ class TurboSimConfig:
     def active_terms(self) -> tuple[str, ...]:
         """Weight names with a non-zero weight, in the paper's order."""
         return tuple(t for t in TERMS if getattr(self, t) > 0)
+
+    def supervised_kind(self, term: str) -> str:
+        """The supervised loss of ``term`` (``"l_z_ztilde"``, ...): its ``kind_*`` override or ``supervised_loss``."""
+        override = getattr(self, "kind_" + term.removeprefix("l_"))
+        return self.supervised_loss if override is None else override
+
+    @property
+    def draws(self) -> int:
+        """Network draws per event in a training step: ``energy_draws`` if an active term uses the energy score."""
+        uses_energy = any(self.supervised_kind(t) == "energy" for t in self.active_terms if t in SUPERVISED_TERMS)
+        return self.energy_draws if uses_energy else 1
 
     @property
     def active_critics(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ fixed thread count, is bit-for-bit reproducible (``train(epochs=2)`` equals ``tr
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import warnings
@@ -70,14 +71,29 @@ class Trainer:
     """
 
     def __init__(
-        self, z: np.ndarray, x: np.ndarray, *, config: TurboSimConfig, device: str | torch.device | None = None
+        self,
+        z: np.ndarray,
+        x: np.ndarray,
+        *,
+        config: TurboSimConfig,
+        device: str | torch.device | None = None,
+        z_norm: Normalisation | None = None,
+        x_norm: Normalisation | None = None,
     ) -> None:
         self.config = config
         self.device = resolve_device(device)
-        self.model = TurboSim(config, generator=torch.Generator().manual_seed(config.seed)).to(self.device)
-        self.gen_opt = torch.optim.Adam(
-            self.model.generator_parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-        )
+        model = TurboSim(config, generator=torch.Generator().manual_seed(config.seed))
+        if z_norm is not None and x_norm is not None:
+            model.set_normalisation(z_norm.mean, z_norm.std, x_norm.mean, x_norm.std)
+        elif config.decoder_kind == "physics":
+            raise ValueError("a physics decoder needs the normalisation: pass z_norm and x_norm to the Trainer")
+        self.model = model.to(self.device)
+        # learned noise scales are not weight-decayed: decay would pull them to 0, a stationary point
+        params = dict((n, p) for n, p in self.model.named_parameters() if n.startswith(("encoder.", "decoder.")))
+        scales = [p for n, p in params.items() if n.endswith(".scale")]
+        others = [p for n, p in params.items() if not n.endswith(".scale")]
+        groups = [{"params": others}] + ([{"params": scales, "weight_decay": 0.0}] if scales else [])
+        self.gen_opt = torch.optim.Adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
         self.critic_opt = (
             torch.optim.Adam(
                 self.model.critics.parameters(),
@@ -93,6 +109,18 @@ class Trainer:
         self.z = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).to(self.device)
         self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
         self.autocast = self.device.type == "cuda"
+
+    def set_epoch(self, epoch: int, epochs: int) -> float:
+        """Set the learning rates of ``epoch`` (1-based) of ``epochs`` by ``config.lr_schedule``; returns the factor."""
+        factor = 1.0
+        if self.config.lr_schedule == "cosine" and epochs > 1:
+            floor = 0.05
+            factor = floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / (epochs - 1)))
+        for opt, lr in ((self.gen_opt, self.config.lr), (self.critic_opt, self.config.critic_lr)):
+            if opt is not None:
+                for group in opt.param_groups:
+                    group["lr"] = lr * factor
+        return factor
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(len(self.z), (self.config.batch_size,), generator=self.batch_rng).to(self.device)
@@ -217,7 +245,14 @@ def train_arrays(
         z_norm, x_norm = Normalisation(norm["z_mean"], norm["z_std"]), Normalisation(norm["x_mean"], norm["x_std"])
     else:
         z_norm, x_norm = Normalisation.fit(train_set.z), Normalisation.fit(train_set.x)
-    trainer = Trainer(z_norm.normalise(train_set.z), x_norm.normalise(train_set.x), config=config, device=device)
+    trainer = Trainer(
+        z_norm.normalise(train_set.z),
+        x_norm.normalise(train_set.x),
+        config=config,
+        device=device,
+        z_norm=z_norm,
+        x_norm=x_norm,
+    )
     full_provenance = {
         "data": provenance,
         "split_fractions": list(config.split_fractions),
@@ -241,6 +276,7 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
     batch_events = config.batch_size * (1 + config.critic_steps * bool(trainer.critic_opt))
     while state["epoch"] < epochs and state["bad_epochs"] < config.patience:
         epoch = state["epoch"] + 1
+        trainer.set_epoch(epoch, epochs)
         t0 = time.perf_counter()
         sums: dict[str, torch.Tensor] = {}
         description = f"epoch {epoch}/{epochs}"
@@ -259,10 +295,10 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
         metrics = validate(
             trainer.model, val_z, val_x, z_norm=z_norm, x_norm=x_norm, generator=val_rng, physics=physics
         )
-        improved = metrics["ks_sum"] < state["best_metric"]
+        improved = metrics["selection"] < state["best_metric"]
         state = {
             "epoch": epoch,
-            "best_metric": metrics["ks_sum"] if improved else state["best_metric"],
+            "best_metric": metrics["selection"] if improved else state["best_metric"],
             "best_epoch": epoch if improved else state["best_epoch"],
             "bad_epochs": 0 if improved else state["bad_epochs"] + 1,
         }
@@ -284,10 +320,12 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
         if log is not None:
             phys = metrics["physics"]
             phys_text = " ".join(f"{k}={v:.4f}" for k, v in phys.items()) if phys else ""
+            crit = metrics["criterion"]
             log(
-                f"epoch {epoch}: loss {train_means['total']:.4g}, val KS sum {metrics['ks_sum']:.3f} "
-                f"(x̃ {metrics['ks_group']['x_tilde']:.3f}) {phys_text}{' *best*' if improved else ''} "
-                f"[{record['events_per_s']:.0f} events/s]"
+                f"epoch {epoch}: loss {train_means['total']:.4g}, val {config.selection} {metrics['selection']:.4f} "
+                f"(Table-1 mean {crit['table1_mean']:.4f}, response {crit['response_mean']:.4f}, KS96 "
+                f"{metrics['ks_sum']:.3f}) {phys_text}{' *best*' if improved else ''} "
+                f"[{record['events_per_s']:.0f} events/s, {seconds:.0f} s]"
             )
     if state["bad_epochs"] >= config.patience and log is not None:
         log(f"early stop: no improvement for {config.patience} epochs (best epoch {state['best_epoch']})")

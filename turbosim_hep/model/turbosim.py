@@ -17,6 +17,7 @@ from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, Turbo
 from turbosim_hep.model.critics import Critic, critic_loss
 from turbosim_hep.model.losses import loss_terms, weighted_total
 from turbosim_hep.model.networks import StochasticMLP
+from turbosim_hep.model.physics_decoder import PhysicsDecoder
 
 __all__ = ("TurboSim", "needed_samples")
 
@@ -45,39 +46,81 @@ class TurboSim(nn.Module):
     def __init__(self, config: TurboSimConfig | None = None, *, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.config = config = config or TurboSimConfig()
-        noise = {"input_noise": config.input_noise, "layer_noise": config.layer_noise}
+        noise = {
+            "input_noise": config.input_noise,
+            "noise_features": config.noise_features,
+            "layer_noise": config.layer_noise,
+            "layer_noise_init": config.layer_noise_init,
+        }
         self.encoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.encoder_hidden, **noise)
-        self.decoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.decoder_hidden, **noise)
+        if config.decoder_kind == "physics":
+            self.decoder = PhysicsDecoder(
+                context_dim=config.physics_context, hidden=config.physics_hidden, object_noise=config.object_noise
+            )
+        else:
+            self.decoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.decoder_hidden, **noise)
         self.critics = nn.ModuleDict(
             {name: Critic(N_FEATURES, hidden=config.critic_hidden) for name in config.active_critics}
         )
+        self.register_buffer("x_mean", torch.zeros(N_FEATURES), persistent=False)
+        self.register_buffer("x_std", torch.ones(N_FEATURES), persistent=False)
         if generator is None:
             generator = torch.Generator().manual_seed(config.seed)
         _initialise(self, generator)
+
+    def set_normalisation(self, z_mean, z_std, x_mean, x_std) -> None:
+        """Store the per-feature normalisation ``(24,)`` [GeV]: the physics decoder's interface and the GeV
+        observables of the training scores need it (not saved in the state dict: checkpoints hold it already)."""
+        with torch.no_grad():
+            self.x_mean.copy_(torch.as_tensor(x_mean, dtype=torch.float32))
+            self.x_std.copy_(torch.as_tensor(x_std, dtype=torch.float32))
+            if isinstance(self.decoder, PhysicsDecoder):
+                self.decoder.set_normalisation(z_mean, z_std, x_mean, x_std)
+
+    def x_to_gev(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised X ``(..., 24)`` to GeV."""
+        return x * self.x_std + self.x_mean
 
     def generator_parameters(self) -> list[nn.Parameter]:
         """Parameters of the encoder and decoder (what the generator optimiser updates)."""
         return [*self.encoder.parameters(), *self.decoder.parameters()]
 
-    def _noise(self, net: StochasticMLP, n: int, like: torch.Tensor, generator: torch.Generator | None):
+    def _noise(self, net: nn.Module, n: int, like: torch.Tensor, generator: torch.Generator | None):
         return torch.randn(n, net.noise_dim, generator=generator, device=like.device, dtype=torch.float32)
+
+    def draw_samples(
+        self,
+        z: torch.Tensor,
+        x: torch.Tensor,
+        which: tuple[str, ...],
+        *,
+        draws: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """``z``, ``x`` ``(n, 24)`` and ``draws`` draws of each generated sample in ``which`` (plus what they depend
+        on), ``(draws, n, 24)``; each draw of x̂ (ẑ) is decoded (encoded) from the same draw of z̃ (x̃)."""
+        out = {"z": z, "x": x}
+        n = z.shape[0]
+        rows = n * draws
+        flat = {"z": z.repeat(draws, 1), "x": x.repeat(draws, 1)}
+        for name in needed_samples(which):
+            if name == "z_tilde":
+                flat[name] = self.encoder(flat["x"], self._noise(self.encoder, rows, x, generator))
+            elif name == "x_hat":
+                flat[name] = self.decoder(flat["z_tilde"], self._noise(self.decoder, rows, x, generator))
+            elif name == "x_tilde":
+                flat[name] = self.decoder(flat["z"], self._noise(self.decoder, rows, z, generator))
+            else:
+                flat[name] = self.encoder(flat["x_tilde"], self._noise(self.encoder, rows, z, generator))
+            out[name] = flat[name].reshape(draws, n, -1)
+        return out
 
     def samples(
         self, z: torch.Tensor, x: torch.Tensor, which: tuple[str, ...], *, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        """``z``, ``x`` and the generated samples in ``which`` (plus what they depend on)."""
-        out = {"z": z, "x": x}
-        n = z.shape[0]
-        for name in needed_samples(which):
-            if name == "z_tilde":
-                out[name] = self.encoder(x, self._noise(self.encoder, n, x, generator))
-            elif name == "x_hat":
-                out[name] = self.decoder(out["z_tilde"], self._noise(self.decoder, n, x, generator))
-            elif name == "x_tilde":
-                out[name] = self.decoder(z, self._noise(self.decoder, n, z, generator))
-            else:
-                out[name] = self.encoder(out["x_tilde"], self._noise(self.encoder, n, z, generator))
-        return out
+        """``z``, ``x`` and one draw of the generated samples in ``which`` (plus what they depend on), ``(n, 24)``."""
+        out = self.draw_samples(z, x, which, draws=1, generator=generator)
+        return {k: v[0] if v.ndim == 3 else v for k, v in out.items()}
 
     def generator_loss(
         self, z: torch.Tensor, x: torch.Tensor, *, generator: torch.Generator | None = None
@@ -85,8 +128,8 @@ class TurboSim(nn.Module):
         """Weighted total and unweighted active terms for a batch of true pairs ``z``, ``x`` ``(n, 24)``."""
         terms = self.config.active_terms
         which = tuple({**SUPERVISED_TERMS, **ADVERSARIAL_TERMS}[t][0] for t in terms)
-        samples = self.samples(z, x, which, generator=generator)
-        values = loss_terms(samples, config=self.config, critics=self.critics)
+        samples = self.draw_samples(z, x, which, draws=self.config.draws, generator=generator)
+        values = loss_terms(samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev)
         return weighted_total(values, self.config), values
 
     def critic_loss(
@@ -96,14 +139,15 @@ class TurboSim(nn.Module):
         if not self.critics:
             raise ValueError("this configuration has no adversarial term, so no critic to train")
         with torch.no_grad():
-            samples = self.samples(z, x, tuple(self.critics), generator=generator)
+            samples = self.draw_samples(z, x, tuple(self.critics), draws=self.config.draws, generator=generator)
         values = {}
         for name, critic in self.critics.items():
-            real = samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]]
+            fake = samples[name]
+            real = samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]].repeat(fake.shape[0], 1)
             values[name] = critic_loss(
                 critic,
                 real,
-                samples[name],
+                fake.reshape(-1, fake.shape[-1]),
                 mode=self.config.critic_mode,
                 gp_weight=self.config.gp_weight(name),
                 generator=generator,
@@ -112,10 +156,14 @@ class TurboSim(nn.Module):
 
 
 def _initialise(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear initialisation, drawn from ``generator`` (no global RNG)."""
+    """PyTorch's default Linear initialisation, drawn from ``generator`` (no global RNG); layers marked
+    ``zero_init`` (the physics decoder's heads, so that it starts at jets = quarks) start at zero."""
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.Linear):
                 bound = 1.0 / math.sqrt(m.in_features)
                 m.weight.uniform_(-bound, bound, generator=generator)
                 m.bias.uniform_(-bound, bound, generator=generator)
+                if getattr(m, "zero_init", False):
+                    m.weight.zero_()
+                    m.bias.zero_()

@@ -1,0 +1,94 @@
+"""The physics-structured decoder: physical outputs, jets = quarks at the start, gradients everywhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import toy_features
+from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.physics_decoder import PhysicsDecoder
+from turbosim_hep.model.turbosim import TurboSim
+
+
+def _partons(n: int, seed: int = 0) -> torch.Tensor:
+    return torch.from_numpy(toy_features(n, np.random.default_rng(seed)))
+
+
+def _randomised(seed: int = 0) -> PhysicsDecoder:
+    """A decoder with every weight random (no zero heads), the worst case for physical outputs."""
+    torch.manual_seed(seed)
+    dec = PhysicsDecoder()
+    with torch.no_grad():
+        for p in dec.parameters():
+            p.normal_(0.0, 0.15)
+    return dec
+
+
+def test_outputs_are_physical_and_jets_sorted_on_random_weights_and_inputs():
+    dec = _randomised()
+    x = dec.in_gev()(_partons(2000), torch.randn(2000, dec.noise_dim)).detach().numpy().reshape(-1, 6, 4)
+    assert np.all(np.isfinite(x))
+    jets = x[:, 2:].astype(np.float64)
+    p2 = (jets[..., :3] ** 2).sum(-1)
+    assert np.all(jets[..., 3] ** 2 - p2 > 0.0)  # m² > 0: E > |p|, also after rounding to float32
+    pt = np.hypot(jets[..., 0], jets[..., 1])
+    assert np.all(np.diff(pt, axis=1) <= 0)
+    ele = x[:, 0]
+    assert np.all(ele[:, 3] >= np.sqrt((ele[:, :3] ** 2).sum(-1)) * (1 - 1e-6))
+    met = x[:, 1]
+    np.testing.assert_allclose(met[:, 3], np.sqrt((met[:, :3] ** 2).sum(-1)), rtol=1e-5)
+
+
+def test_untrained_decoder_returns_jets_equal_to_quarks():
+    model = TurboSim(TurboSimConfig.preset("physics"))
+    z = _partons(300)
+    x = model.decoder.in_gev()(z, torch.randn(300, model.decoder.noise_dim)).detach().numpy().reshape(-1, 6, 4)
+    quarks = z.numpy().reshape(-1, 6, 4)[:, 2:]
+    q_pt = np.hypot(quarks[..., 0], quarks[..., 1])
+    order = np.argsort(-q_pt, axis=1)
+    np.testing.assert_allclose(x[:, 2:, :3], np.take_along_axis(quarks[..., :3], order[..., None], 1), atol=1e-3)
+    np.testing.assert_allclose(x[:, 0, :3], z.numpy()[:, :3], atol=1e-3)  # electron = parton electron
+
+
+def test_normalised_interface_matches_the_gev_one():
+    dec = _randomised(1)
+    mean, std = torch.linspace(-5, 5, 24), torch.linspace(1, 60, 24)
+    dec.set_normalisation(mean, std, mean * 2, std * 3)
+    z = _partons(50, 2)
+    noise = torch.randn(50, dec.noise_dim)
+    gev = dec.in_gev()(z, noise)
+    norm = dec((z - mean) / std, noise) * std * 3 + mean * 2
+    torch.testing.assert_close(norm, gev, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("critic", [False, True])
+def test_gradients_reach_every_parameter(critic):
+    over = {"d_xtilde": 1.0} if critic else {}
+    cfg = TurboSimConfig.preset("physics", **over)
+    model = TurboSim(cfg)
+    for m in model.decoder.modules():  # leave zero heads: their gradient is non-zero but downstream ones vanish
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.normal_(m.weight, 0.0, 0.1)
+    z = _partons(64)
+    x = torch.from_numpy(toy_features(64, np.random.default_rng(5), massless=True))
+    z_n, x_n = (z - z.mean(0)) / z.std(0), (x - x.mean(0)) / x.std(0)
+    model.set_normalisation(z.mean(0), z.std(0), x.mean(0), x.std(0))
+    loss, _ = model.generator_loss(z_n, x_n, generator=torch.Generator().manual_seed(0))
+    loss.backward()
+    gen = [(n, p) for n, p in model.named_parameters() if not n.startswith("critics.")]
+    missing = [n for n, p in gen if p.grad is None or not torch.any(p.grad != 0)]
+    assert missing == []
+    if critic:
+        c_loss, _ = model.critic_loss(z_n, x_n, generator=torch.Generator().manual_seed(0))
+        model.zero_grad()
+        c_loss.backward()
+        # (the Wasserstein loss leaves the output bias without gradient: it cancels between real and fake)
+        weights = [p for n, p in model.critics.named_parameters() if n.endswith("weight")]
+        assert all(p.grad is not None and torch.any(p.grad != 0) for p in weights)
+
+
+def test_object_noise_below_four_is_refused():
+    with pytest.raises(ValueError, match="object_noise"):
+        PhysicsDecoder(object_noise=3)

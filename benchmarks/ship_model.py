@@ -13,47 +13,10 @@ reproduces. The model card ``NAME.md`` is written by hand from ``benchmarks/qual
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-
 MODELS_DIR = Path(__file__).resolve().parents[1] / "turbosim_hep" / "models"
-
-
-def data_digest(files: list[Path]) -> str:
-    """SHA-256 over the bytes of ``files`` in order (the training data's content digest)."""
-    h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
-def slice_check(model: str | Path, files: list[Path]) -> dict:
-    """Figures of ``simulate()`` on every event of ``files``: event count, mean jet pTs, MET and masses [GeV]."""
-    import awkward as ak
-
-    from turbosim_hep.io.root import read_events
-    from turbosim_hep.physics.reconstruction import reconstruct_ttbar
-    from turbosim_hep.transform import load_transform
-
-    tf = load_transform(model, device="cpu")
-    events = ak.concatenate([read_events(f) for f in files])
-    reco = tf.simulate(events)
-    masses = reconstruct_ttbar(reco)
-    jet_pt = ak.to_numpy(reco.Jet.pt).astype(np.float64)
-    return {
-        "files": [f.name for f in files],
-        "n_events": len(reco),
-        "mean_jet_pt_gev": [float(v) for v in jet_pt.mean(axis=0)],
-        "mean_met_pt_gev": float(np.mean(ak.to_numpy(reco.MET.pt))),
-        "median_m_w_had_gev": float(np.nanmedian(ak.to_numpy(masses["m_w_had"]))),
-        "median_m_t_had_gev": float(np.nanmedian(ak.to_numpy(masses["m_t_had"]))),
-        "min_jet_mass_gev": float(ak.min(reco.Jet.mass)),
-    }
 
 
 def main() -> None:
@@ -62,6 +25,7 @@ def main() -> None:
     from turbosim_hep.io.datasets import resolve_paths
     from turbosim_hep.model.checkpoint import load_model, save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model_card import data_digest, slice_check
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="best checkpoint written by `turbosim train`")
@@ -71,12 +35,25 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
 
-    loaded = load_model(args.model, device="cpu")
     files = resolve_paths(args.data)
+    out = MODELS_DIR / f"{args.name}.pt"
+    from turbosim_hep.io.safe_torch import load_plain
+    from turbosim_hep.model.checkpoint import FORMAT
+
+    if load_plain(args.model).get("format") != FORMAT:  # a baseline (OTUS): shipped as it is, already lean
+        import shutil
+
+        shutil.copyfile(args.model, out)
+        card = {"name": args.name, "source": str(Path(args.model).resolve()), "training_data": {
+            "files": len(files), "directory": str(Path(files[0]).parent), "sha256_of_files": data_digest(files)},
+            "slice_check": slice_check(out, files[: args.check_files])}  # fmt: skip
+        (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+        return
+    loaded = load_model(args.model, device="cpu")
     trained_on = {str(Path(f["path"]).resolve()) for f in loaded.provenance["data"]["files"]}
     if {str(f.resolve()) for f in files} != trained_on:
         raise SystemExit(f"--data {args.data!r} is not the data {args.model!r} was trained on")
-    out = MODELS_DIR / f"{args.name}.pt"
     provenance = {k: v for k, v in loaded.provenance.items() if k != "versions"}
     state = {k: loaded.state[k] for k in ("epoch", "best_metric", "best_epoch") if k in loaded.state}
     save_checkpoint(

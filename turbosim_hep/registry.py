@@ -105,8 +105,8 @@ def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
     if path.exists():
         return path
     shipped = shipped_models()
-    if isinstance(name_or_path, str) and name_or_path in shipped:
-        return shipped[name_or_path]
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
     return path
 
 

@@ -62,3 +62,20 @@ def test_energy_score_refuses_a_single_draw():
         energy_score(torch.zeros(1, 3, 4), torch.zeros(3, 4))
     with pytest.raises(ValueError, match="does not divide"):
         energy_score(torch.zeros(2, 3, 4), torch.zeros(3, 4), block=3)
+
+
+def test_jet_observables_are_the_masses_of_jets_pairs_and_triplets():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.model.observables import OBSERVABLE_GROUPS, jet_observables
+
+    x = toy_features(50, np.random.default_rng(0)).astype(np.float64)
+    obs = jet_observables(torch.from_numpy(x), directions=True)
+    jets = x.reshape(-1, 6, 4)[:, 2:]
+    pair = jets[:, 0] + jets[:, 1]
+    m01 = np.sqrt(pair[:, 3] ** 2 - (pair[:, :3] ** 2).sum(-1))
+    np.testing.assert_allclose(obs["dijet_mass"][:, 0].numpy() * OBSERVABLE_GROUPS["dijet_mass"][1], m01, rtol=1e-6)
+    eta1 = np.arcsinh(jets[:, 0, 2] / np.hypot(jets[:, 0, 0], jets[:, 0, 1]))
+    np.testing.assert_allclose(obs["jet1_direction"][:, 1].numpy(), eta1, rtol=1e-9)
+    assert obs["trijet_mass"].shape == (50, 4) and obs["jet_mass"].shape == (50, 4)

@@ -51,9 +51,11 @@ def test_short_training_brings_simulated_x_close_to_truth(tmp_path):
     assert lines[-1]["train"]["l_x_xtilde"] < lines[0]["train"]["l_x_xtilde"]
 
 
-def _run(tmp_path, name, epochs, resume=False):
+def _run(tmp_path, name, epochs, resume=False, **over):
     z, x, event = toy_pairs(1500, seed=1)
-    cfg = TurboSimConfig.preset("turbo", batch_size=32, steps_per_epoch=15, d_zhat=1.0, layer_noise=True, **SMALL)
+    cfg = TurboSimConfig.preset(
+        "turbo", batch_size=32, steps_per_epoch=15, d_zhat=1.0, layer_noise=True, **SMALL, **over
+    )
     return train_arrays(
         z, x, 7, event, config=cfg, epochs=epochs, out=tmp_path / name, resume=resume, physics=False, device="cpu"
     )
@@ -165,3 +167,19 @@ def test_physics_preset_trains_and_its_checkpoint_simulates_physical_jets(tmp_pa
     jets = sim[:, 2:]
     assert np.all(jets[..., 3] ** 2 > (jets[..., :3] ** 2).sum(-1))
     assert np.all(np.diff(np.hypot(jets[..., 0], jets[..., 1]), axis=1) <= 0)
+
+
+def test_weight_average_resumes_bit_for_bit_and_is_what_the_best_model_holds(tmp_path):
+    straight = _run(tmp_path, "e.pt", 2, ema=0.9, patience=100)
+    _run(tmp_path, "f.pt", 1, ema=0.9, patience=100)
+    resumed = _run(tmp_path, "f.pt", 2, resume=True, ema=0.9, patience=100)
+    a = read_checkpoint(companion_paths(straight)["last"])
+    b = read_checkpoint(companion_paths(resumed)["last"])
+    assert all(torch.equal(u, v) for u, v in zip(a["state"]["ema"], b["state"]["ema"], strict=True))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    names = [n for n in a["model"] if n.startswith(("encoder.", "decoder.")) and not n.endswith(("_mean", "_std"))]
+    assert len(names) == len(a["state"]["ema"])
+    # the last file holds the raw weights beside their average; the best file holds the average (as validated)
+    assert not all(torch.equal(a["model"][n], e) for n, e in zip(names, a["state"]["ema"], strict=True))
+    best = read_checkpoint(straight)
+    assert all(torch.equal(best["model"][n], e) for n, e in zip(names, best["state"]["ema"], strict=True))

@@ -46,6 +46,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="set a loss weight, e.g. --weight l_x_xtilde=10 (names: l_z_ztilde d_ztilde l_x_xhat d_xhat "
         "l_x_xtilde d_xtilde l_z_zhat d_zhat; 0 switches a term off)",
     )
+    p.add_argument(
+        "--loss",
+        action="append",
+        default=[],
+        metavar="TERM=KIND",
+        help="supervised loss of one term: gaussian, laplace or energy (the energy score of the conditional "
+        "distribution), e.g. --loss l_x_xtilde=energy; --loss all=KIND sets every term",
+    )
+    p.add_argument(
+        "--selection",
+        choices=("physics", "ks96"),
+        help="model-selection criterion on validation (default physics: Table-1 columns + response)",
+    )
     p.add_argument("--no-physics", action="store_true", help="skip the reconstructed-mass KS columns")
     p.add_argument(
         "--threads",
@@ -71,6 +84,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "seed",
         "input_noise",
         "layer_noise",
+        "selection",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -83,6 +97,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
             out[name] = float(value)
         except ValueError:
             raise ValueError(f"--weight {name}: {value!r} is not a number") from None
+    for item in args.loss:
+        name, sep, kind = item.partition("=")
+        supervised = [t for t in TERMS if t.startswith("l_")]
+        if not sep or name not in (*supervised, "all"):
+            raise ValueError(f"--loss expects TERM=KIND with TERM one of {(*supervised, 'all')!r}, got {item!r}")
+        if name == "all":
+            out["supervised_loss"] = kind
+            out.update({"kind_" + t.removeprefix("l_"): None for t in supervised})
+        else:
+            out["kind_" + name.removeprefix("l_")] = kind
     return out
 
 

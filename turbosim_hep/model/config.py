@@ -156,6 +156,8 @@ class TurboSimConfig:
     energy_observables
         Weight of the energy scores of the jet, dijet and trijet masses (:mod:`turbosim_hep.model.observables`)
         added to every energy-score term on X; 0 switches them off.
+    energy_directions
+        Also score each X object's (log pT, η, cos φ, sin φ) on its own (with ``energy_observables``).
     decoder_kind
         ``"mlp"`` (the paper's) or ``"physics"``
         (:class:`~turbosim_hep.model.physics_decoder.PhysicsDecoder`: per-object response networks, outputs
@@ -177,6 +179,9 @@ class TurboSimConfig:
         Adam for the critics; paper 1e-4, (0.9, 0.7), 1e-4.
     lr_schedule
         ``"constant"`` or ``"cosine"`` (from ``lr`` down to ``lr / 20`` at the last epoch, per epoch).
+    ema
+        Decay per step of an exponential moving average of the encoder and decoder weights (e.g. 0.999; 0: off).
+        Validation scores, and the best model holds, the averaged weights; the ``.last`` file keeps both.
     batch_size, steps_per_epoch, critic_steps
         Events per batch (paper 100), generator steps per epoch (paper 2000), critic steps per generator step (1).
     patience
@@ -217,6 +222,7 @@ class TurboSimConfig:
     energy_draws: int = 2
     energy_block: int = 4
     energy_observables: float = 0.0
+    energy_directions: bool = False
 
     decoder_kind: str = "mlp"
     encoder_hidden: tuple[int, ...] = (256, 128, 64)
@@ -237,6 +243,7 @@ class TurboSimConfig:
     critic_betas: tuple[float, float] = (0.9, 0.7)
     critic_weight_decay: float = 1e-4
     lr_schedule: str = "constant"
+    ema: float = 0.0
 
     batch_size: int = 100
     steps_per_epoch: int = 2000
@@ -273,6 +280,8 @@ class TurboSimConfig:
                 raise ValueError(f"TurboSimConfig.{name} must be one of {allowed!r}, got {getattr(self, name)!r}")
         if not isinstance(self.energy_draws, int) or self.energy_draws < 2:
             raise ValueError(f"TurboSimConfig.energy_draws must be an int >= 2, got {self.energy_draws!r}")
+        if not (isinstance(self.ema, int | float) and 0.0 <= self.ema < 1.0):
+            raise ValueError(f"TurboSimConfig.ema must be in [0, 1), got {self.ema!r}")
         if self.energy_block not in (0, 1, 2, 3, 4, 6, 8, 12, 24):
             raise ValueError(f"TurboSimConfig.energy_block must divide 24 (or be 0), got {self.energy_block!r}")
         if not isinstance(self.object_noise, int) or self.object_noise < 4:

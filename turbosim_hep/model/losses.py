@@ -85,10 +85,12 @@ def supervised_loss(
     raise ValueError(f"supervised loss kind must be 'gaussian', 'laplace' or 'energy', got {kind!r}")
 
 
-def observable_score(draws_gev: torch.Tensor, target_gev: torch.Tensor) -> torch.Tensor:
+def observable_score(draws_gev: torch.Tensor, target_gev: torch.Tensor, *, directions: bool = False) -> torch.Tensor:
     """Sum over :data:`~turbosim_hep.model.observables.OBSERVABLE_GROUPS` of the energy score of each group of jet
-    observables (jet, dijet, trijet masses) of ``draws_gev`` ``(k, n, 24)`` at ``target_gev`` ``(n, 24)`` [GeV]."""
-    gen, true = jet_observables(draws_gev), jet_observables(target_gev)
+    observables (jet, dijet, trijet masses; with ``directions`` each object's log pT, η, φ) of ``draws_gev``
+    ``(k, n, 24)`` at ``target_gev`` ``(n, 24)`` [GeV]."""
+    gen = jet_observables(draws_gev, directions=directions)
+    true = jet_observables(target_gev, directions=directions)
     return sum(energy_score(gen[k], true[k]) for k in gen)
 
 
@@ -115,7 +117,9 @@ def loss_terms(
             if kind == "energy" and true == "x" and config.energy_observables > 0:
                 if x_to_gev is None:
                     raise ValueError("scoring the jet observables needs x_to_gev (normalised X -> GeV)")
-                obs = observable_score(x_to_gev(samples[generated]), x_to_gev(samples[true]))
+                obs = observable_score(
+                    x_to_gev(samples[generated]), x_to_gev(samples[true]), directions=config.energy_directions
+                )
                 out[term] = out[term] + config.energy_observables * obs
         else:
             generated, _ = ADVERSARIAL_TERMS[term]

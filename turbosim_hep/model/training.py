@@ -15,12 +15,13 @@ fixed thread count, is bit-for-bit reproducible (``train(epochs=2)`` equals ``tr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,9 @@ class Trainer:
         scales = [p for n, p in params.items() if n.endswith(".scale")]
         others = [p for n, p in params.items() if not n.endswith(".scale")]
         groups = [{"params": others}] + ([{"params": scales, "weight_decay": 0.0}] if scales else [])
+        self._generator_params = list(params.values())
+        # exponential moving average of the generator weights: what validation scores and the best model holds
+        self.ema = [p.detach().clone() for p in self._generator_params] if config.ema > 0 else None
         self.gen_opt = torch.optim.Adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
         self.critic_opt = (
             torch.optim.Adam(
@@ -146,14 +150,33 @@ class Trainer:
         self.gen_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.gen_opt.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(self.ema, self._generator_params, 1.0 - self.config.ema)
         model.critics.requires_grad_(True)
         out["total"] = loss.detach()
         out.update({k: v.detach() for k, v in terms.items()})
         return out
 
+    @contextlib.contextmanager
+    def averaged(self) -> Iterator[None]:
+        """Inside: the model holds the moving-average weights (``config.ema > 0``; else nothing changes)."""
+        if self.ema is None:
+            yield
+            return
+        with torch.no_grad():
+            raw = [p.detach().clone() for p in self._generator_params]
+            torch._foreach_copy_(self._generator_params, self.ema)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self._generator_params, raw)
+
     def state(self) -> dict[str, Any]:
         """Optimiser and random-generator states (tensors and plain data) for an exact resume."""
         return {
+            "ema": None if self.ema is None else [t.detach().cpu().clone() for t in self.ema],
             "optimisers": {
                 "generator": self.gen_opt.state_dict(),
                 "critic": self.critic_opt.state_dict() if self.critic_opt is not None else None,
@@ -165,6 +188,9 @@ class Trainer:
     def load_state(self, model_state: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
         """Restore weights, optimisers and generators saved by :meth:`state`."""
         self.model.load_state_dict(model_state, strict=True)
+        if self.ema is not None:
+            with torch.no_grad():
+                torch._foreach_copy_(self.ema, [t.to(self.device) for t in state["ema"]])
         self.gen_opt.load_state_dict(state["optimisers"]["generator"])
         if self.critic_opt is not None:
             self.critic_opt.load_state_dict(state["optimisers"]["critic"])
@@ -292,9 +318,10 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
         train_means = {k: float(v) / config.steps_per_epoch for k, v in sums.items()}
         seconds = time.perf_counter() - t0
         val_rng = torch.Generator(device=trainer.device).manual_seed(config.seed + 3)
-        metrics = validate(
-            trainer.model, val_z, val_x, z_norm=z_norm, x_norm=x_norm, generator=val_rng, physics=physics
-        )
+        with trainer.averaged():
+            metrics = validate(
+                trainer.model, val_z, val_x, z_norm=z_norm, x_norm=x_norm, generator=val_rng, physics=physics
+            )
         improved = metrics["selection"] < state["best_metric"]
         state = {
             "epoch": epoch,
@@ -315,7 +342,8 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
         saved = {"model": trainer.model, "z_norm": z_norm, "x_norm": x_norm, "provenance": provenance}
         full_state = {**state, **trainer.state()}
         if improved:
-            save_checkpoint(paths["best"], **saved, state=full_state)
+            with trainer.averaged():  # the best model is the averaged one, as validated
+                save_checkpoint(paths["best"], **saved, state=full_state)
         save_checkpoint(paths["last"], **saved, state=full_state)
         if log is not None:
             phys = metrics["physics"]

@@ -1,0 +1,63 @@
+"""The shipped models load by name, pass their digest check and reproduce the figures of their model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from turbosim_hep.registry import resolve_model_path, shipped_models
+from turbosim_hep.transform import TurboSimTransform, load_transform
+
+SHIPPED = shipped_models()
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ttbar-ref"
+
+
+def test_the_physics_model_is_shipped_with_its_card():
+    assert "ttbar-physics" in SHIPPED
+    path = SHIPPED["ttbar-physics"]
+    assert path.with_suffix(".md").exists() and path.with_suffix(".json").exists()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_model_loads_by_name_everywhere(name):
+    from turbosim_hep.processors.turbosim_processor import load_transform as processor_load
+
+    assert resolve_model_path(name) == SHIPPED[name]
+    tf = load_transform(name, device="cpu")
+    assert tf.loaded.path == SHIPPED[name]
+    assert processor_load(name).loaded.path == SHIPPED[name]
+    if type(tf) is TurboSimTransform:
+        assert TurboSimTransform.load(name, device="cpu").loaded.path == SHIPPED[name]
+
+
+def test_a_local_file_named_like_a_shipped_model_wins(tmp_path, monkeypatch, model_path):
+    shutil.copy(model_path, tmp_path / "ttbar-physics")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model_path("ttbar-physics") == Path("ttbar-physics")
+
+
+def test_an_edited_copy_of_a_shipped_model_is_refused(tmp_path):
+    import torch
+
+    content = torch.load(SHIPPED["ttbar-physics"], weights_only=True)
+    content["config"]["seed"] = 123
+    torch.save(content, tmp_path / "edited.pt")
+    with pytest.raises(ValueError, match="digest|edited"):
+        load_transform(tmp_path / "edited.pt", device="cpu")
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"the reference sample {REFERENCE} is not beside the checkout")
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_model_reproduces_its_slice_check(name):
+    from turbosim_hep.model_card import slice_check
+
+    card = json.loads(SHIPPED[name].with_suffix(".json").read_text())
+    want = card["slice_check"]
+    got = slice_check(name, [REFERENCE / f for f in want["files"]])
+    assert got["n_events"] == want["n_events"]
+    for key in ("mean_jet_pt_gev", "mean_met_pt_gev", "median_m_w_had_gev", "median_m_t_had_gev"):
+        assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-3), key
+    assert got["min_jet_mass_gev"] >= 0.0

@@ -3,12 +3,14 @@
     python benchmarks/ship_model.py /work/data/models/physics/model.pt ttbar-physics \\
         --data /work/shared/data/ttbar-ref --check-files 4
 
+With ``--card quality/quality.json --label LABEL --command "..."`` it also writes the model card ``NAME.md`` from the
+table of ``benchmarks/quality.py`` (run on the test split, the shipped model labelled LABEL among the others).
+
 Writes ``turbosim_hep/models/NAME.pt`` (the checkpoint without optimiser and random-generator states, digest
 recomputed, so it loads like any checkpoint) and ``NAME.json``: the training data (files, event count, SHA-256 of
 the ROOT files' bytes), the training record (epochs, best epoch, seconds) and a *slice check*: figures of
 ``simulate()`` on every event of the first ``--check-files`` files of the data, which ``tests/test_shipped_models.py``
-reproduces. The model card ``NAME.md`` is written by hand from ``benchmarks/quality.py``'s table.
-"""
+reproduces. """
 
 from __future__ import annotations
 
@@ -17,6 +19,43 @@ import json
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "turbosim_hep" / "models"
+
+
+def write_card(name: str, card: dict, quality_json: Path, label: str, command: str, machine: str) -> Path:
+    """The model card ``NAME.md``: training data, command, training time and machine, then the quality table."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import quality  # benchmarks/quality.py, beside this script
+
+    result = json.loads(Path(quality_json).read_text())
+    data, training = card["training_data"], card.get("training", {})
+    lines = [
+        f"# Model card: `{name}`",
+        "",
+        f"Load it by name: `turbosim_hep.transform.load_transform({name!r})`, `turbosim simulate --model {name}`, "
+        f"`TurboSimProcessor({name!r})`.",
+        "",
+        "## Training",
+        "",
+        f"- data: `{data['directory']}`, {data['files']} files, {data.get('events', '–')} selected events "
+        f"(split {data.get('split_events', '–')}), SHA-256 of the files' bytes `{data['sha256_of_files']}`",
+        f"- command: `{command}`",
+        f"- training: {training.get('epochs', '–')} epochs, best (on validation) epoch "
+        f"{training.get('best_epoch', '–')}, {training.get('train_seconds', '–')} s in the training steps",
+        f"- machine: {machine}",
+        "- the slice check in `" + name + ".json` (simulate() on every event of "
+        f"{', '.join(card['slice_check']['files'])}) is reproduced by `tests/test_shipped_models.py`",
+        "",
+        "## Quality on the test split (never seen in training or selection)",
+        "",
+        f"Printed by `python benchmarks/quality.py ... --data {data['directory']}`; this model is **{label}**.",
+        "",
+        quality.markdown(result, label).split("\n", 1)[1],
+    ]
+    path = MODELS_DIR / f"{name}.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
 def main() -> None:
@@ -32,6 +71,10 @@ def main() -> None:
     p.add_argument("name", help="shipped name, e.g. ttbar-physics")
     p.add_argument("--data", nargs="+", required=True, help="the data the model was trained on")
     p.add_argument("--check-files", type=int, default=4, help="files of the slice check (default: %(default)s)")
+    p.add_argument("--card", help="quality.json of benchmarks/quality.py: also write the model card NAME.md")
+    p.add_argument("--label", help="this model's label in that table")
+    p.add_argument("--command", default="", help="the training command, for the card")
+    p.add_argument("--machine", default="", help="the training machine and its load, for the card")
     args = p.parse_args()
     torch.set_num_threads(1)
 
@@ -86,6 +129,10 @@ def main() -> None:
     }
     (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {MODELS_DIR / (args.name + '.json')}")
+    if args.card:
+        card["command"], card["machine"] = args.command, args.machine
+        (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {write_card(args.name, card, args.card, args.label, args.command, args.machine)}")
     print(json.dumps(card["slice_check"], indent=1))
 
 

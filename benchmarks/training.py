@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.training import Trainer
 
 
@@ -26,7 +27,8 @@ def measure(*, preset: str, batch_size: int, steps: int, threads: int, device: s
     z = rng.normal(size=(50_000, 24)).astype(np.float32)
     x = (z @ rng.normal(size=(24, 24)) / 5 + 0.1 * rng.normal(size=z.shape)).astype(np.float32)
     cfg = TurboSimConfig.preset(preset, batch_size=batch_size)
-    trainer = Trainer(z, x, config=cfg, device=device)
+    norm = Normalisation(np.zeros(24), np.full(24, 50.0))  # the toy in units of 50 GeV (the physics decoder's GeV)
+    trainer = Trainer(z, x, config=cfg, device=device, z_norm=norm, x_norm=norm)
     for _ in range(5):
         trainer.step()
     if trainer.device.type == "cuda":

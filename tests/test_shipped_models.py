@@ -58,6 +58,7 @@ def test_shipped_model_reproduces_its_slice_check(name):
     want = card["slice_check"]
     got = slice_check(name, [REFERENCE / f for f in want["files"]])
     assert got["n_events"] == want["n_events"]
-    for key in ("mean_jet_pt_gev", "mean_met_pt_gev", "median_m_w_had_gev", "median_m_t_had_gev"):
+    for key in ("mean_jet_pt_gev", "mean_met_pt_gev", "median_m_w_had_gev", "median_m_t_had_gev", "min_jet_mass_gev"):
         assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-3), key
-    assert got["min_jet_mass_gev"] >= 0.0
+    if name == "ttbar-physics":  # physical by construction (OTUS's massless jets round to small negative masses)
+        assert got["min_jet_mass_gev"] >= 1.0

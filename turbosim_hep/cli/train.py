@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="supervised loss of one term: gaussian, laplace or energy (the energy score of the conditional "
         "distribution), e.g. --loss l_x_xtilde=energy; --loss all=KIND sets every term",
     )
+    p.add_argument("--ema", type=float, help="decay per step of a moving average of the weights (e.g. 0.999; 0 off)")
     p.add_argument(
         "--selection",
         choices=("physics", "ks96"),
@@ -85,6 +86,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "input_noise",
         "layer_noise",
         "selection",
+        "ema",
     ):
         value = getattr(args, name)
         if value is not None:

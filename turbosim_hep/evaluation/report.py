@@ -306,20 +306,20 @@ def build_report(
     meta : extra entries for ``report.meta`` (sources, model, timings).
     """
     samples = make_samples(z_true, x_true, z_gen, x_gen, z_rec=z_rec, x_rec=x_rec, reconstruct=reconstruct)
+    return _report_with_response(
+        samples, z_true, x_true, x_gen, half=half, seed=seed, classifier=classifier,
+        classifier_max_events=classifier_max_events, response=response, meta=meta,
+    )  # fmt: skip
+
+
+def _report_with_response(samples, z_true, x_true, x_gen, *, response: bool, **kwargs) -> Report:
+    """:func:`report_from_samples` plus, with ``response``, the conditional response test on (z, x, x̃)."""
     resp = None
     if response:
         from turbosim_hep.evaluation.response import conditional_response
 
         resp = conditional_response(z_true, x_true, x_gen).to_dict()
-    return report_from_samples(
-        samples,
-        half=half,
-        seed=seed,
-        classifier=classifier,
-        classifier_max_events=classifier_max_events,
-        response=resp,
-        meta=meta,
-    )
+    return report_from_samples(samples, response=resp, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------------- evaluate
@@ -453,20 +453,10 @@ def score_transform(
     half = split_uniform(feats.run, feats.event, salt=_HALF_SALT) < 0.5
     if half.all() or not half.any():
         half = _default_half(len(feats), seed)
-    resp = None
-    if response:
-        from turbosim_hep.evaluation.response import conditional_response
-
-        resp = conditional_response(feats.z, feats.x, x_gen).to_dict()
-    report = report_from_samples(
-        samples,
-        half=half,
-        seed=seed,
-        classifier=classifier,
-        classifier_max_events=classifier_max_events,
-        response=resp,
-        meta=meta,
-    )
+    report = _report_with_response(
+        samples, feats.z, feats.x, x_gen, half=half, seed=seed, classifier=classifier,
+        classifier_max_events=classifier_max_events, response=response, meta=meta,
+    )  # fmt: skip
     outputs = {"x_tilde": x_gen, "z_tilde": z_gen, "x_hat": x_rec, "z_hat": z_rec}
     return report, samples, outputs
 

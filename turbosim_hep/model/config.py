@@ -112,13 +112,14 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
             "betas": (0.9, 0.999),
             "weight_decay": 0.0,
             "lr_schedule": "cosine",
+            "ema": 0.999,
             "batch_size": 512,
             "steps_per_epoch": 1000,
             "critic_steps": 0,
             "patience": 1000,
         },
         "the toolkit's simulator: physics-structured decoder and MLP encoder, each trained by the energy score of "
-        "its conditional distribution: ℒ(x,x̃) 1, ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule",
+        "its conditional distribution: ℒ(x,x̃) 1, ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
     ),
 }
 

@@ -39,6 +39,7 @@ _JET_MASS_SCALE_GEV = 10.0
 _RECOIL_SCALE_GEV = 20.0
 _PZ_SCALE_GEV = 200.0
 _E_OVER_P_FLOOR = 1e-6
+_INFERENCE_CHUNK = 4096
 
 
 def _mlp(n_in: int, hidden: tuple[int, ...], n_out: int) -> nn.Sequential:
@@ -73,7 +74,18 @@ class _GeVView(nn.Module):
         self.noise_dim = decoder.noise_dim
 
     def forward(self, z_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decoder.simulate_gev(z_gev, noise)
+        n = z_gev.shape[0]
+        if torch.is_grad_enabled() or n <= _INFERENCE_CHUNK:
+            return self.decoder.simulate_gev(z_gev, noise)
+        if noise is None:
+            noise = torch.randn(n, self.noise_dim, dtype=z_gev.dtype, device=z_gev.device)
+        # many small element-wise ops: chunks that stay in cache run 1.6x faster on a CPU core than one 65k batch
+        # (292k against 183k events/s, benchmarks/throughput.py); the result does not depend on the chunking
+        parts = [
+            self.decoder.simulate_gev(z_gev[i : i + _INFERENCE_CHUNK], noise[i : i + _INFERENCE_CHUNK])
+            for i in range(0, n, _INFERENCE_CHUNK)
+        ]
+        return torch.cat(parts)
 
 
 class PhysicsDecoder(nn.Module):

@@ -19,7 +19,7 @@ __all__ = ("DemoSettings", "run_demo")
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """Sizes of the demo run (defaults: ~5 minutes on two cores)."""
+    """Sizes of the demo run (defaults: ~2.5 minutes on two cores)."""
 
     events: int = 20_000
     workers: int = 2

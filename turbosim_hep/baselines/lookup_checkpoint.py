@@ -30,8 +30,7 @@ from turbosim_hep.baselines.lookup_tables import (
     ResponseTable,
     _edges,
 )
-from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, read_model_file
+from turbosim_hep.io.safe_torch import content_digest, model_file_header, read_model_file
 from turbosim_hep.split import DEFAULT_FRACTIONS
 
 __all__ = ("FORMAT", "LoadedLookup", "LookupConfig", "load_lookup", "read_lookup", "save_lookup")
@@ -41,15 +40,9 @@ __all__ = ("FORMAT", "LoadedLookup", "LookupConfig", "load_lookup", "read_lookup
 FORMAT = "turbosim-hep lookup"
 _FORMAT_VERSION = 1
 _KEYS = (
-    "format",
-    "format_version",
-    "layout_version",
-    "z_features",
-    "x_features",
     "config",
     "provenance",
     "tables",
-    "digest",
 )
 _TABLE_FIELDS = ("pool", "start", "stop", "entries", "efficiency")
 _WIDTH = {"electron": 3, "b": 4, "light": 4, "met": 3}
@@ -129,11 +122,7 @@ def save_lookup(
     from turbosim_hep.io.root import atomic_path
 
     content: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "layout_version": LAYOUT_VERSION,
-        "z_features": list(Z_FEATURES),
-        "x_features": list(X_FEATURES),
+        **model_file_header(FORMAT, _FORMAT_VERSION),
         "config": config.to_dict(),
         "provenance": provenance,
         "tables": {

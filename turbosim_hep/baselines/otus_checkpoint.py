@@ -18,8 +18,7 @@ import torch
 
 from turbosim_hep.baselines.otus_model import OtusModel
 from turbosim_hep.baselines.otus_training import OtusConfig
-from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, load_plain, read_model_file
+from turbosim_hep.io.safe_torch import content_digest, load_plain, model_file_header, read_model_file
 
 __all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus", "save_otus")
 
@@ -27,17 +26,11 @@ __all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus
 FORMAT = "turbosim-hep otus baseline"
 _FORMAT_VERSION = 1
 _KEYS = (
-    "format",
-    "format_version",
-    "layout_version",
-    "z_features",
-    "x_features",
     "config",
     "provenance",
     "history",
     "validation",
     "model",
-    "digest",
 )
 
 
@@ -54,11 +47,7 @@ def save_otus(
     from turbosim_hep.io.root import atomic_path
 
     content: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "layout_version": LAYOUT_VERSION,
-        "z_features": list(Z_FEATURES),
-        "x_features": list(X_FEATURES),
+        **model_file_header(FORMAT, _FORMAT_VERSION),
         "config": config.to_dict(),
         "provenance": provenance,
         "history": history or {},

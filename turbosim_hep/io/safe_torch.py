@@ -60,6 +60,23 @@ def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
         ) from err
 
 
+#: Keys every model file of the toolkit holds, whatever its family (checked by :func:`read_model_file`).
+HEADER_KEYS: tuple[str, ...] = ("format", "format_version", "layout_version", "z_features", "x_features", "digest")
+
+
+def model_file_header(file_format: str, format_version: int) -> dict[str, Any]:
+    """The shared head of a model file's content: format, its version, the event layout and the feature names."""
+    from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
+
+    return {
+        "format": file_format,
+        "format_version": format_version,
+        "layout_version": LAYOUT_VERSION,
+        "z_features": list(Z_FEATURES),
+        "x_features": list(X_FEATURES),
+    }
+
+
 def read_model_file(
     path: str | os.PathLike,
     *,
@@ -73,7 +90,8 @@ def read_model_file(
 
     Checks, each a ``ValueError`` naming the file: the ``format`` key is ``file_format`` (``hint`` is added to that
     message), no key of ``keys`` is missing, ``format_version`` matches, the event layout version and the 24 + 24
-    feature names are this toolkit's, and the content digest matches (the file was not edited).
+    feature names are this toolkit's, and the content digest matches (the file was not edited). ``keys`` are the
+    family's own keys, beside :data:`HEADER_KEYS`.
     """
     from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
 
@@ -83,7 +101,7 @@ def read_model_file(
         found = content.get("format") if isinstance(content, dict) else type(content).__name__
         article = "an" if what[:1].lower() in "aeiou" else "a"
         raise ValueError(f"{str(path)!r} is not {article} {what} (format {found!r}, expected {file_format!r}){hint}")
-    missing = [k for k in keys if k not in content]
+    missing = [k for k in (*HEADER_KEYS, *keys) if k not in content]
     if missing:
         raise ValueError(f"{what} {str(path)!r} lacks keys {missing!r}; it is incomplete or from another tool")
     if content["format_version"] != format_version:

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, read_model_file
+from turbosim_hep.constants import Z_FEATURES
+from turbosim_hep.io.safe_torch import content_digest, model_file_header, read_model_file
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
@@ -49,18 +49,12 @@ __all__ = ("FORMAT", "LoadedModel", "load_model", "read_checkpoint", "save_check
 FORMAT = "turbosim-hep checkpoint"
 _FORMAT_VERSION = 1
 _KEYS = (
-    "format",
-    "format_version",
-    "layout_version",
-    "z_features",
-    "x_features",
     "config",
     "normalisation",
     "provenance",
     "versions",
     "model",
     "state",
-    "digest",
 )
 
 
@@ -89,11 +83,7 @@ def save_checkpoint(
     from turbosim_hep.io.root import atomic_path
 
     content: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "layout_version": LAYOUT_VERSION,
-        "z_features": list(Z_FEATURES),
-        "x_features": list(X_FEATURES),
+        **model_file_header(FORMAT, _FORMAT_VERSION),
         "config": model.config.to_dict(),
         "normalisation": {
             "z_mean": torch.from_numpy(z_norm.mean.copy()),

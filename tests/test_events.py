@@ -83,23 +83,23 @@ def test_validate_accepts_good_events(toy_events):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda e: e[[f for f in ak.fields(e) if f != "event"]], "missing field 'event'"),
-        (lambda e: ak.with_field(e, e["Parton"][:, :5], "Parton"), "'nParton': event 0 .* has 5 partons"),
+        (lambda e: e[[f for f in ak.fields(e) if f != "event"]], "missing branch 'event'"),
+        (lambda e: ak.with_field(e, e["Parton"][:, :5], "Parton"), "branch 'nParton', event 0 .* has 5 partons"),
         (
             lambda e: ak.with_field(e, ak.where(e["event"] == 1003, np.nan, e["MET"]["pt"]), ("MET", "pt")),
-            "'MET_pt': event 3 .*NaN",
+            "branch 'MET_pt', event 3 .*NaN",
         ),
         (
             lambda e: ak.with_field(e, e["Jet"]["pt"] * ak.where(e["event"] == 1002, -1.0, 1.0), ("Jet", "pt")),
-            "'Jet_pt': event 2 .*negative pT",
+            "branch 'Jet_pt', event 2 .*negative pT",
         ),
         (
             lambda e: ak.with_field(e, e["Parton"]["mass"] - 1e4, ("Parton", "mass")),
-            "'Parton_mass': event 0 .*negative energy",
+            "branch 'Parton_mass', event 0 .*negative mass beyond rounding",
         ),
         (
             lambda e: ak.with_field(e, e["Parton"]["pdgId"][:, ::-1], ("Parton", "pdgId")),
-            "'Parton_pdgId': event 0",
+            "branch 'Parton_pdgId', event 0",
         ),
     ],
 )

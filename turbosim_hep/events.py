@@ -55,7 +55,6 @@ __all__ = (
 BEHAVIOR = vector.backends.awkward.behavior
 
 _KINEMATICS = ("pt", "eta", "phi", "mass")
-_ID_FIELDS = ("run", "luminosityBlock", "event")
 
 
 def momentum4d(fields: Mapping[str, object]) -> ak.Array:
@@ -314,81 +313,12 @@ def events_from_features(
     return make_events(event=event, run=run, luminosity_block=luminosity_block, partons=partons, **reco)
 
 
-def _first_bad(mask: np.ndarray) -> int | None:
-    idx = np.flatnonzero(mask)
-    return int(idx[0]) if len(idx) else None
-
-
 def validate(events: ak.Array, *, source: str = "events") -> None:
     """Check an events array against the layout; raise ``ValueError`` naming the field and first bad event.
 
-    Checks: the id fields exist; each collection present has pt, eta, phi, mass; ``Parton`` has exactly six entries
-    per event with the pdgIds of :data:`~turbosim_hep.constants.PARTON_PDG_IDS`; no NaN or infinity in any
-    kinematic field; no negative pT and no negative energy (E^2 = p^2 + m|m| < 0). ``source`` (a file name, say) is
-    put in front of every message.
+    The checks are the toolkit's one validation policy, :func:`turbosim_hep.validity.validate`: ids present, six
+    partons with the expected pdgIds, no NaN or infinity, no negative pT, no mass below zero beyond rounding.
     """
-    fields = ak.fields(events)
-    for f in _ID_FIELDS:
-        if f not in fields:
-            raise ValueError(f"{source}: missing field {f!r} (every event needs run, luminosityBlock, event)")
-    if not (has_partons(events) or has_reco(events)):
-        raise ValueError(
-            f"{source}: neither a Parton collection nor the reco collections (Electron, Jet, MET) are present; "
-            f"fields are {fields!r}"
-        )
-    ids = ak.to_numpy(events["event"])
+    from turbosim_hep.validity import validate as _validate
 
-    def fail(field: str, i: int, what: str) -> None:
-        raise ValueError(f"{source}: field {field!r}: event {i} (event id {int(ids[i])}) {what}")
-
-    for coll in ("Parton", "Electron", "Jet"):
-        if coll not in fields:
-            continue
-        sub = events[coll]
-        for k in _KINEMATICS:
-            if k not in ak.fields(sub):
-                raise ValueError(f"{source}: collection {coll!r} lacks field {k!r}")
-        counts = ak.to_numpy(ak.num(sub, axis=1))
-        if coll == "Parton":
-            i = _first_bad(counts != len(PARTON_NAMES))
-            if i is not None:
-                fail("nParton", i, f"has {counts[i]} partons, expected 6 (e-, nubar_e, b, bbar, u, dbar)")
-            if "pdgId" in ak.fields(sub) and len(sub):
-                pdg = ak.to_numpy(ak.to_regular(sub["pdgId"], axis=1))
-                i = _first_bad(np.any(pdg != np.asarray(PARTON_PDG_IDS), axis=1))
-                if i is not None:
-                    fail(
-                        "Parton_pdgId",
-                        i,
-                        f"has pdgIds {pdg[i].tolist()!r}, expected {list(PARTON_PDG_IDS)!r}",
-                    )
-        flat = {k: ak.to_numpy(ak.flatten(sub[k])).astype(np.float64) for k in _KINEMATICS}
-        owner = np.repeat(np.arange(len(counts)), counts)
-        for k, v in flat.items():
-            i = _first_bad(~np.isfinite(v))
-            if i is not None:
-                fail(f"{coll}_{k}", int(owner[i]), f"holds {v[i]!r} (NaN or infinity)")
-        i = _first_bad(flat["pt"] < 0)
-        if i is not None:
-            fail(f"{coll}_pt", int(owner[i]), f"has negative pT {flat['pt'][i]!r} GeV")
-        p2 = (flat["pt"] * np.cosh(flat["eta"])) ** 2
-        e2 = p2 + np.copysign(flat["mass"] ** 2, flat["mass"])
-        i = _first_bad(e2 < -1e-6 * np.maximum(p2, 1.0))
-        if i is not None:
-            fail(
-                f"{coll}_mass",
-                int(owner[i]),
-                f"has negative energy (mass {flat['mass'][i]!r} GeV, |p|^2 {p2[i]!r})",
-            )
-    if "MET" in fields:
-        for k in ("pt", "phi", "pzMiss"):
-            if k not in ak.fields(events["MET"]):
-                raise ValueError(f"{source}: collection 'MET' lacks field {k!r}")
-            v = ak.to_numpy(events["MET"][k]).astype(np.float64)
-            i = _first_bad(~np.isfinite(v))
-            if i is not None:
-                fail(f"MET_{k}", i, f"holds {v[i]!r} (NaN or infinity)")
-        v = ak.to_numpy(events["MET"]["pt"])
-        i = _first_bad(v < 0)
-        if i is not None:
-            fail("MET_pt", i, f"has negative MET {v[i]!r} GeV")
+    _validate(events, source=source)

@@ -6,7 +6,6 @@ recomputes the slice check from the reference sample and compares.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -17,12 +16,9 @@ __all__ = ("data_digest", "slice_check")
 
 def data_digest(files: list[Path]) -> str:
     """SHA-256 over the bytes of ``files`` in order (the training data's content digest)."""
-    h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    from turbosim_hep.io.digests import files_sha256
+
+    return files_sha256(files)
 
 
 def slice_check(model: str | os.PathLike, files: list[Path]) -> dict:

@@ -112,7 +112,7 @@ def test_wrong_counter_is_named(tmp_path):
                 "Jet_pt": ak.Array([[1.0, 2.0], [3.0]]),
             }
         )
-    with pytest.raises(ValueError, match=r"badcount.root.*Jet_pt has 2 entries in entry 0 .*nJet says 3"):
+    with pytest.raises(ValueError, match=r"badcount.root.*'Jet_pt' has 2 values in entry 0 .*'nJet' says 3"):
         read_events(path)
 
 

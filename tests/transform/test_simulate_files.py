@@ -49,7 +49,7 @@ def test_oversampling_keeps_partons_aligned(model_path, parton_file, tmp_path):
 
 def test_simulate_refuses_to_overwrite_its_input(model_path, parton_file):
     before = parton_file.read_bytes()
-    with pytest.raises(ValueError, match="would overwrite input"):
+    with pytest.raises(ValueError, match="it is the input"):
         simulate_files([parton_file], model_path, parton_file.parent)
     assert parton_file.read_bytes() == before
 

@@ -118,7 +118,9 @@ def load_otus(path: str | os.PathLike, *, device: str | torch.device | None = No
         model.load_state_dict(content["model"], strict=True)
     except RuntimeError as err:
         raise ValueError(f"OTUS checkpoint {str(path)!r}: weights do not match its config: {err}") from err
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from turbosim_hep.device import resolve_device
+
+    device = resolve_device(device)
     model.to(device).eval()
     return LoadedOtus(
         model=model,

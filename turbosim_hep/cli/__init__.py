@@ -61,8 +61,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _USER_ERRORS as err:
         if args.debug:
             raise
-        print(f"turbosim {args.verb}: error: {err}", file=sys.stderr)
+        print(f"turbosim {args.verb}: error: {_one_line(err)}", file=sys.stderr)
         return 1
+    except Exception as err:  # a bug or an unforeseen input: still one line, the traceback behind --debug
+        if args.debug:
+            raise
+        print(
+            f"turbosim {args.verb}: internal error ({type(err).__name__}): {_one_line(err)}; "
+            "rerun with --debug for the traceback and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    if isinstance(err, KeyError) and text.startswith("'") and text.endswith("'"):
+        text = text[1:-1]
+    return text or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -10,23 +10,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         "simulate",
         help="simulate detector-level events from parton-level ntuples with a trained model",
         description="Write, for each input file, DIR/<same name>.root with the ids, the partons and the simulated "
-        "Electron, MET and Jet branches in the generator's layout. Complete outputs are skipped (resume); inputs are "
-        "never overwritten.",
+        "Electron, MET and Jet branches in the generator's layout, and DIR/<same name>.root.json recording the model, "
+        "seed and input digests. A rerun skips outputs made with the same model, seed and inputs, remakes unfinished "
+        "ones and refuses the rest unless --overwrite; inputs are never overwritten.",
     )
-    p.add_argument("inputs", nargs="+", help="ROOT files with a Parton collection (e.g. generator chunks)")
-    p.add_argument("--model", required=True, help="checkpoint written by 'turbosim train'")
+    p.add_argument(
+        "inputs", nargs="+", help="ROOT files with a Parton collection, directories of them, or a fileset.json"
+    )
+    p.add_argument("--model", required=True, help="model file (turbosim train, baseline-*) or a shipped model's name")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--samples", type=int, default=1, help="detector responses per parton event (default 1)")
     p.add_argument("--seed", type=int, default=None, help="noise seed (default: the model's)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="remake outputs made with other settings or not made by simulate"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from turbosim_hep.simulate_files import simulate_files
 
-    outputs = simulate_files(
-        args.inputs, args.model, args.out, n_samples=args.samples, seed=args.seed, device=args.device
+    done = simulate_files(
+        args.inputs,
+        args.model,
+        args.out,
+        n_samples=args.samples,
+        seed=args.seed,
+        device=args.device,
+        overwrite=args.overwrite,
     )
-    print(f"wrote {len(outputs)} file(s) to {args.out}")
+    print(f"{len(done)} output file(s) in {args.out}: {done.summary()}")
     return 0

@@ -174,6 +174,19 @@ class FeatureSet:
         return len(self.z)
 
 
+def _features_of(chunk, source: str, select: Callable) -> tuple[np.ndarray, ...]:
+    """(z, x, run, lumi, event) of the selected events of one chunk; layout errors name ``source``."""
+    import awkward as ak
+
+    from turbosim_hep.events import partons_to_features, reco_to_features
+
+    ids = [ak.to_numpy(chunk[k]) for k in ("run", "luminosityBlock", "event")]
+    try:
+        return select(partons_to_features(chunk), reco_to_features(chunk), *ids)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from err
+
+
 def load_features(
     data: Any,
     *,
@@ -193,7 +206,6 @@ def load_features(
     """
     import awkward as ak
 
-    from turbosim_hep.events import partons_to_features, reco_to_features
     from turbosim_hep.split import DEFAULT_FRACTIONS, split_mask
 
     fr = DEFAULT_FRACTIONS if fractions is None else tuple(fractions)
@@ -214,25 +226,32 @@ def load_features(
             np.asarray(data.get("event", np.arange(n)), dtype=np.uint64),
         )
         parts, sources = [select(z, x, *ids)], ("<arrays>",)
+    elif isinstance(data, ak.Array):
+        parts, sources = [_features_of(data, "<events array>", select)], ("<events array>",)
     else:
-        if isinstance(data, ak.Array):
-            chunks, sources = [data], ("<events array>",)
-        else:
-            from turbosim_hep.io.datasets import resolve_paths
+        from turbosim_hep.io.datasets import resolve_inputs
+        from turbosim_hep.io.event_ids import check_unique_ids
+        from turbosim_hep.io.root import iterate_events
 
-            paths = resolve_paths(data)
-            sources = tuple(str(p) for p in paths)
-            from turbosim_hep.io.root import iterate_events
-
-            chunks = iterate_events(paths, step_size=step_size, collections=("Parton", "Electron", "Jet", "MET"))
-        parts, total = [], 0
-        for chunk in chunks:
-            ids = [ak.to_numpy(chunk[k]) for k in ("run", "luminosityBlock", "event")]
-            part = select(partons_to_features(chunk), reco_to_features(chunk), *ids)
-            parts.append(part)
-            total += len(part[0])
+        inputs = resolve_inputs(data)
+        sources = tuple(str(f.path) for f in inputs)
+        parts, blocks, total = [], [], 0
+        for path, tree, _ in inputs:
+            n_file = len(parts)
+            collections = ("Parton", "Electron", "Jet", "MET")
+            for chunk in iterate_events(path, step_size=step_size, collections=collections, tree=tree):
+                part = _features_of(chunk, str(path), select)
+                parts.append(part)
+                total += len(part[0])
+                if max_events is not None and total >= max_events:
+                    break
+            mine = parts[n_file:]
+            blocks.append((str(path), *(np.concatenate([p[k] for p in mine] or [np.zeros(0)]) for k in (2, 3, 4))))
             if max_events is not None and total >= max_events:
                 break
+        check_unique_ids(blocks)
+        if not parts:
+            raise ValueError(f"no events in {list(sources)!r}: every TTree is empty")
     z, x, run, lumi, event = (np.concatenate([p[i] for p in parts]) for i in range(5))
     if max_events is not None:
         z, x, run, lumi, event = (a[:max_events] for a in (z, x, run, lumi, event))

@@ -20,6 +20,7 @@ import uproot
 
 from turbosim_hep.constants import TREE_NAME
 from turbosim_hep.events import BEHAVIOR
+from turbosim_hep.validity import validate as _validate
 
 __all__ = (
     "atomic_path",
@@ -54,12 +55,22 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), overwrite: b
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; a finished file gets the mode any new file of the user would (0666 minus the umask),
+    # so colleagues sharing a directory can read it
+    os.chmod(tmp_path, 0o666 & ~_umask())
     try:
         yield tmp_path
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; the old value is restored at once
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def events_to_branches(events: ak.Array) -> dict[str, ak.Array | np.ndarray]:
@@ -150,24 +161,35 @@ def _group_branches(names: Sequence[str]) -> tuple[list[str], dict[str, list[str
     return flat, collections
 
 
-def _assemble(arrays: ak.Array, names: Sequence[str], source: str) -> ak.Array:
+def _assemble(arrays: ak.Array, names: Sequence[str], source: str, tree: str, first_entry: int = 0) -> ak.Array:
     flat, collections = _group_branches(names)
     out: dict[str, ak.Array] = {f: arrays[f] for f in flat}
     for coll, fields in collections.items():
         if not fields:
             continue
         if coll == "MET":
+            for f in fields:
+                if arrays[f"MET_{f}"].ndim != 1:
+                    raise ValueError(
+                        f"{source}: TTree {tree!r}, branch 'MET_{f}' is jagged; MET branches hold one value per entry"
+                    )
             out["MET"] = ak.zip({f: arrays[f"MET_{f}"] for f in fields}, with_name="Momentum2D", behavior=BEHAVIOR)
             continue
         counter = f"n{coll}"
         counts = ak.to_numpy(arrays[counter]) if counter in ak.fields(arrays) else None
         for f in fields:
-            got = ak.to_numpy(ak.num(arrays[f"{coll}_{f}"], axis=1))
+            branch = arrays[f"{coll}_{f}"]
+            if branch.ndim != 2:
+                raise ValueError(
+                    f"{source}: TTree {tree!r}, branch '{coll}_{f}' holds one value per entry (type "
+                    f"{str(branch.type.content)!r}), but a {coll} branch must be a jagged array counted by {counter!r}"
+                )
+            got = ak.to_numpy(ak.num(branch, axis=1))
             if counts is not None and not np.array_equal(got, counts):
                 i = int(np.flatnonzero(got != counts)[0])
                 raise ValueError(
-                    f"{source}: branch {coll}_{f} has {got[i]} entries in entry {i} but its counter "
-                    f"{counter} says {counts[i]}"
+                    f"{source}: TTree {tree!r}, branch '{coll}_{f}' has {got[i]} values in entry {first_entry + i} "
+                    f"but its counter {counter!r} says {counts[i]}"
                 )
         name = _VECTOR_NAMES.get(coll)
         out[coll] = ak.zip({f: arrays[f"{coll}_{f}"] for f in fields}, with_name=name, behavior=BEHAVIOR)
@@ -189,6 +211,13 @@ def _branch_names(tree: uproot.TTree, source: str, collections: Sequence[str] | 
     for req in _required(collections):
         if req not in names:
             raise ValueError(f"{source}: TTree {tree.name!r} has no branch {req!r}")
+    for req in _required(collections):
+        interp = tree[req].interpretation
+        dtype = getattr(interp, "from_dtype", None) or getattr(getattr(interp, "content", None), "from_dtype", None)
+        if dtype is None or dtype.kind not in "iuf":
+            raise ValueError(
+                f"{source}: TTree {tree.name!r}, branch {req!r} holds {tree[req].typename!r}; expected numbers"
+            )
     if collections is None:
         return names
     keep = set(_required(collections))
@@ -206,11 +235,14 @@ def read_events(
     entry_start: int | None = None,
     entry_stop: int | None = None,
     tree: str = TREE_NAME,
+    validate: bool = True,
 ) -> ak.Array:
     """Read one file of the layout into an events array.
 
     ``collections`` (e.g. ``("Parton",)`` or ``("Electron", "Jet", "MET")``) limits what is read and makes the
-    named ones required; ``None`` reads every branch.
+    named ones required; ``None`` reads every branch. ``validate`` applies the toolkit's validation policy
+    (:mod:`turbosim_hep.validity`): a non-finite or unphysical value is a ``ValueError`` naming the file, tree,
+    branch and entry.
     """
     t = open_tree(path, tree=tree)
     source = str(path)
@@ -219,7 +251,11 @@ def read_events(
         arrays = t.arrays(names, entry_start=entry_start, entry_stop=entry_stop)
     except Exception as err:
         raise ValueError(f"{source}: cannot read branches of {tree!r} (truncated or damaged file?): {err}") from err
-    return _assemble(arrays, names, source)
+    first = 0 if entry_start is None else entry_start
+    events = _assemble(arrays, names, source, tree, first)
+    if validate:
+        _validate(events, source=source, tree=tree, first_entry=first)
+    return events
 
 
 def iterate_events(
@@ -227,19 +263,31 @@ def iterate_events(
     *,
     step_size: int = 200_000,
     collections: Sequence[str] | None = None,
-    tree: str = TREE_NAME,
+    tree: str | Sequence[str] = TREE_NAME,
+    validate: bool = True,
 ) -> Iterator[ak.Array]:
-    """Yield events arrays of at most ``step_size`` events from one or more files, in order."""
+    """Yield events arrays of at most ``step_size`` events from one or more files, in order.
+
+    ``tree`` is one name for every file or one per file (a fileset's). ``validate`` as in :func:`read_events`.
+    """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    for path in paths:
-        t = open_tree(path, tree=tree)
+    trees = [tree] * len(paths) if isinstance(tree, str) else list(tree)
+    if len(trees) != len(paths):
+        raise ValueError(f"{len(paths)} files but {len(trees)} tree names")
+    for path, name in zip(paths, trees, strict=True):
+        t = open_tree(path, tree=name)
         source = str(path)
         names = _branch_names(t, source, collections)
+        first = 0
         try:
             for arrays in t.iterate(names, step_size=step_size):
-                yield _assemble(arrays, names, source)
+                events = _assemble(arrays, names, source, name, first)
+                if validate:
+                    _validate(events, source=source, tree=name, first_entry=first)
+                first += len(events)
+                yield events
         except ValueError:
             raise
         except Exception as err:
-            raise ValueError(f"{source}: cannot read {tree!r} (truncated or damaged file?): {err}") from err
+            raise ValueError(f"{source}: cannot read {name!r} (truncated or damaged file?): {err}") from err

@@ -190,7 +190,9 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
         raise ValueError(f"checkpoint {str(path)!r}: weights do not match its config: {err}") from err
     norm = {k: v.double().numpy() for k, v in content["normalisation"].items()}
     model.set_normalisation(norm["z_mean"], norm["z_std"], norm["x_mean"], norm["x_std"])
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from turbosim_hep.device import resolve_device
+
+    device = resolve_device(device)
     model.to(device).eval()
     provenance = dict(content["provenance"])
     provenance["versions"] = content["versions"]

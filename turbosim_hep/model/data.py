@@ -73,6 +73,10 @@ class PairedData:
         return PairedData(self.z[mask], self.x[mask], self.run[mask], self.event[mask], self.provenance)
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
 def load_pairs(
     paths: str | os.PathLike | Sequence[str | os.PathLike], *, step_size: int = 200_000, progress: bool | None = None
 ) -> PairedData:
@@ -82,18 +86,21 @@ def load_pairs(
     dropped with a warning and counted in the provenance. ``progress=None`` shows a bar when stderr is a terminal.
     """
     from turbosim_hep.events import partons_to_features, reco_to_features
-    from turbosim_hep.io.datasets import resolve_paths
+    from turbosim_hep.io.datasets import resolve_inputs
+    from turbosim_hep.io.event_ids import check_unique_ids
     from turbosim_hep.io.root import iterate_events, open_tree
     from turbosim_hep.progress import progress_bar
 
-    files = resolve_paths(paths)
-    total = sum(open_tree(f).num_entries for f in files)
-    zs, xs, runs, events, per_file = [], [], [], [], []
+    inputs = resolve_inputs(paths)
+    total = sum(open_tree(f.path, tree=f.tree).num_entries for f in inputs)
+    zs, xs, runs, lumis, events, per_file = [], [], [], [], [], []
     dropped = 0
+    blocks = []
     with progress_bar(total, "reading", disable=None if progress is None else not progress) as bar:
-        for f in files:
+        for f, tree, _ in inputs:
             n_read = n_kept = 0
-            for chunk in iterate_events(f, step_size=step_size, collections=_COLLECTIONS):
+            first = len(runs)
+            for chunk in iterate_events(f, step_size=step_size, collections=_COLLECTIONS, tree=tree):
                 ok = (ak.to_numpy(ak.num(chunk["Electron"], axis=1)) >= 1) & (
                     ak.to_numpy(ak.num(chunk["Jet"], axis=1)) >= 4
                 )
@@ -107,9 +114,12 @@ def load_pairs(
                 except ValueError as err:
                     raise ValueError(f"{str(f)!r}: {err}") from err
                 runs.append(ak.to_numpy(chunk["run"]).astype(np.uint64))
+                lumis.append(ak.to_numpy(chunk["luminosityBlock"]).astype(np.uint64))
                 events.append(ak.to_numpy(chunk["event"]).astype(np.uint64))
             dropped += n_read - n_kept
             per_file.append({"path": str(f.resolve()), "events": n_read, "used": n_kept})
+            blocks.append((str(f), *(_joined(a[first:]) for a in (runs, lumis, events))))
+    check_unique_ids(blocks)
     if dropped:
         warnings.warn(
             f"dropped {dropped} events without an electron and four jets (not selected); apply the selection "

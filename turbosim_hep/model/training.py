@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
+from turbosim_hep.device import resolve_device
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.data import PairedData, load_pairs
 from turbosim_hep.model.normalisation import Normalisation
@@ -38,14 +39,9 @@ from turbosim_hep.model.validation import validate
 __all__ = ("Trainer", "companion_paths", "resolve_device", "train", "train_arrays")
 
 
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` -> CUDA when available, else CPU; otherwise the given device (``"cuda"`` without a GPU is an error)."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch sees no CUDA GPU; use device='cpu' or leave it unset")
-    return device
+def _check_epochs(epochs: int) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
 
 
 def companion_paths(out: str | os.PathLike) -> dict[str, Path]:
@@ -236,12 +232,17 @@ def train_arrays(
     ``provenance`` describes the data (``train`` fills it from the files). ``log`` receives one line per epoch.
     Returns the path of the best model (``out``).
     """
+    _check_epochs(epochs)
     data = PairedData.from_arrays(z, x, run, event)
     if provenance is None:
         provenance = data.provenance
     paths = companion_paths(out)
     paths["best"].parent.mkdir(parents=True, exist_ok=True)
     checkpoint = None
+    if resume and not paths["last"].exists() and not paths["best"].exists():
+        if log is not None:
+            log(f"no checkpoint {str(paths['last'])!r} yet: starting the run from epoch 1")
+        resume = False
     if resume:
         checkpoint = read_checkpoint(paths["last"])
         saved = TurboSimConfig.from_dict(checkpoint["config"])
@@ -392,6 +393,12 @@ def train(
     >>> import turbosim_hep as ts
     >>> ts.train(["data/"], config=ts.TurboSimConfig.preset("turbo"), epochs=20, out="model.pt")  # doctest: +SKIP
     """
+    from turbosim_hep.io.datasets import resolve_paths
+    from turbosim_hep.io.output_safety import check_outputs
+
+    _check_epochs(epochs)
+    given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    check_outputs(companion_paths(out).values(), [*given, *resolve_paths(given)], verb="train --out")
     data = load_pairs(paths, progress=progress)
     return train_arrays(
         data.z,

@@ -225,7 +225,9 @@ def simulate_files(
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         clash = [str(f.path) for f, o in zip(files, outputs, strict=True) if o.name == dup]
-        raise ValueError(f"inputs {clash!r} share the file name {dup!r}; their outputs would collide in {str(out_dir)!r}")
+        raise ValueError(
+            f"inputs {clash!r} share the file name {dup!r}; their outputs would collide in {str(out_dir)!r}"
+        )
     check_outputs(
         [*outputs, *map(sidecar_path, outputs)],
         [*given, *(f.path for f in files), model_path],
@@ -266,7 +268,13 @@ def simulate_files(
                 "turbosim_hep": __version__,
             }
             simulate_file(
-                f.path, dst, transform, tree=f.tree, record=record, n_samples=n_samples, step_size=step_size,
+                f.path,
+                dst,
+                transform,
+                tree=f.tree,
+                record=record,
+                n_samples=n_samples,
+                step_size=step_size,
                 advance=bar.advance,
             )
     return SimulatedFiles(

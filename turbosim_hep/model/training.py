@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
 from turbosim_hep.device import resolve_device
+from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.data import PairedData, load_pairs
 from turbosim_hep.model.normalisation import Normalisation

@@ -1,6 +1,7 @@
 """TurboSimProcessor: full simulation and Turbo-Sim side by side in a coffea workflow.
 
-``process(events)`` selects the events, simulates their partons with a trained model, reconstructs the t tbar system
+``process(events)`` drops events with NaN, infinity or unphysical values (counted in the cutflow as "finite and
+physical", with a warning; :mod:`turbosim_hep.validity`), selects the events, simulates their partons with a trained model, reconstructs the t tbar system
 of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist`` per observable with a ``simulation``
 axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under ``processor.Runner`` with the Iterative,
 Futures and Dask executors.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 
 import awkward as ak
 import hist
@@ -23,6 +25,7 @@ from coffea import processor
 from turbosim_hep.constants import X_FEATURES
 from turbosim_hep.events import reco_to_features
 from turbosim_hep.physics.reconstruction import reconstruct_features
+from turbosim_hep.validity import invalid_events
 
 __all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
 
@@ -139,7 +142,19 @@ class TurboSimProcessor(processor.ProcessorABC):
 
     def process(self, events):
         dataset = events.metadata.get("dataset", "unknown") if hasattr(events, "metadata") else "unknown"
-        mask, cutflow = self._select(events)
+        n_read = len(events)
+        bad, per_branch = invalid_events(events)
+        if bad.any():
+            where = events.metadata.get("filename", dataset) if hasattr(events, "metadata") else dataset
+            warnings.warn(
+                f"{where}: dropped {int(bad.sum())} of {n_read} events with NaN, infinity or unphysical values "
+                f"(events per branch: {per_branch}); counted in the cutflow as 'finite and physical'",
+                stacklevel=2,
+            )
+            events = events[~bad]
+        mask, selection = self._select(events)
+        cutflow = {"events read": n_read, "finite and physical": len(events)}
+        cutflow.update(list(selection.items())[1:])
         selected = events[mask]
         transform = load_transform(
             self.model, seed=self.seed, device=self.device, batch_size=self.batch_size, threads=self.torch_threads

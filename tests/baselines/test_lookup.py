@@ -206,5 +206,5 @@ def test_cli_fits_from_root_files_and_refuses_to_overwrite_an_input(tmp_path, sa
     before = victim.read_bytes()
     assert main(["baseline-lookup", str(tmp_path), "--out", str(victim), "--overwrite"]) == 1
     err = capsys.readouterr().err
-    assert "also an input" in err and err.count("\n") == 1
+    assert "it is the input" in err and err.count("\n") == 1
     assert victim.read_bytes() == before

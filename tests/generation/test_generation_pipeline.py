@@ -66,7 +66,29 @@ def test_events_validate_and_ids_are_stable(events):
     validate(events, source="sample")
     assert ak.to_numpy(events["event"]).tolist() == list(range(2 * CHUNK))
     assert set(ak.to_numpy(events["luminosityBlock"]).tolist()) == {1, 2}
-    assert set(ak.to_numpy(events["run"]).tolist()) == {1}
+    assert set(ak.to_numpy(events["run"]).tolist()) == {SEED + 1}
+
+
+def test_run_number_comes_from_the_seed_so_samples_never_share_ids():
+    from turbosim_hep.generation.pipeline import MAX_SEED, run_number
+
+    assert [run_number(s) for s in (0, 1, 2026)] == [1, 2, 2027]
+    assert run_number(MAX_SEED) == 2**32 - 1  # the largest uint32
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_events": 10**13}, "more than 10,000,000,000"),
+        ({"n_events": 10**9, "chunk_size": 100}, "use a chunk_size of at least 10,000"),
+        ({"n_events": 10, "seed": 2**32}, "seed must be at most"),
+        ({"n_events": 0}, "n_events must be an integer >= 1"),
+    ],
+)
+def test_absurd_requests_are_refused_before_any_work(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generate(out=tmp_path / "never", progress=False, **kwargs)
+    assert not (tmp_path / "never").exists()
 
 
 def test_every_event_has_the_six_partons_in_order(events):

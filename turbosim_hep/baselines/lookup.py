@@ -127,9 +127,9 @@ def _sha256(*arrays: np.ndarray) -> str:
 
 
 def _refuse(out: Path, inputs: Sequence[str | os.PathLike], overwrite: bool) -> None:
-    target = out.resolve()
-    if any(Path(p).resolve() == target for p in inputs):
-        raise ValueError(f"refusing to write {str(out)!r}: it is also an input; choose another --out")
+    from turbosim_hep.io.output_safety import check_outputs
+
+    check_outputs([out], inputs, verb="baseline-lookup --out")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
 

@@ -290,9 +290,13 @@ def train_otus(
     >>> from turbosim_hep.baselines.otus import OtusConfig, train_otus
     >>> train_otus(["data/"], config=OtusConfig(epochs=300), out="otus.pt")  # doctest: +SKIP
     """
+    from turbosim_hep.io.datasets import resolve_paths
+    from turbosim_hep.io.output_safety import check_outputs
     from turbosim_hep.model.data import load_pairs
 
     out = Path(out)
+    given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    check_outputs([out], [*given, *resolve_paths(given)], verb="baseline-otus --out")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
     data = load_pairs(paths, progress=progress)

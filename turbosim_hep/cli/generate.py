@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from turbosim_hep.generation.detector_card import DetectorCard
     from turbosim_hep.generation.pipeline import generate
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         card=card,
         plots=args.plots,
         progress=False if args.no_progress else None,
+        log=lambda line: print(f"turbosim generate: {line}", file=sys.stderr, flush=True),
         **options,
     )
     prov = json.loads((out / "provenance.json").read_text())

@@ -396,6 +396,26 @@ def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | Non
     return (None if split == "all" else split), tuple(fractions)
 
 
+def _check_report_outputs(out: Path, data: Any, model: Any) -> None:
+    """Refuse an ``out`` whose report files would replace an input (a data file or the model file)."""
+    from turbosim_hep.io.output_safety import check_outputs
+
+    inputs: list[Path] = []
+    if isinstance(model, str | os.PathLike):
+        from turbosim_hep.registry import resolve_model_path
+
+        inputs.append(resolve_model_path(model))
+    if not isinstance(data, Mapping) and not hasattr(data, "fields"):
+        from turbosim_hep.io.datasets import resolve_paths
+
+        given = [data] if isinstance(data, str | os.PathLike) else list(data)
+        inputs += [*map(Path, given), *resolve_paths(given)]
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"evaluate --out {str(out)!r} exists and is not a directory")
+    outputs = [out / "report.json", out / "report.md", *(out / "plots").glob("*.png")]
+    check_outputs(outputs, inputs, verb="evaluate --out")
+
+
 def run_model(
     transform: Any, feats: FeatureSet, *, batch_size: int = 100_000, timings: dict[str, float] | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -505,6 +525,7 @@ def evaluate(
 
     t0 = time.perf_counter()
     transform = _load_model(model, seed)
+    _check_report_outputs(Path(out), data, model)
     read_split, fractions = check_split(transform, data, split)
     feats = load_features(data, split=read_split, fractions=fractions, max_events=max_events)
     timings: dict[str, float] = {"load_s": time.perf_counter() - t0}

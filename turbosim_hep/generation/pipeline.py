@@ -14,8 +14,13 @@ depend on the number of workers, on the order chunks finish in, or on interrupti
 files exist, the sidecar's settings equal the run's, and the ROOT file holds the sidecar's number of entries; a
 rerun skips complete chunks, remakes incomplete ones and refuses a directory made with other settings.
 
-Event ids: ``run`` = 1, ``luminosityBlock`` = chunk index + 1, ``event`` = chunk index * chunk_size + position
-in the chunk *before* the selection, so ids are stable whatever the selection keeps.
+Event ids: ``run`` = seed + 1 (:func:`run_number`), ``luminosityBlock`` = chunk index + 1, ``event`` = chunk
+index * chunk_size + position in the chunk *before* the selection, so ids are stable whatever the selection keeps
+and two samples made with different seeds never share an id (their per-event noise and split differ too). Samples
+made before this rule have ``run`` = 1; extending one is refused (the run spec differs in ``run``).
+
+Limits: at most :data:`MAX_EVENTS` events and :data:`MAX_CHUNKS` chunk files per directory; seeds 0 ...
+:data:`MAX_SEED` (``run`` is a uint32).
 """
 
 from __future__ import annotations
@@ -54,6 +59,21 @@ DEFAULT_BATCH_SIZE = 500
 MAX_JET_BIN = 15
 
 
+#: Largest run seed: ``run`` = seed + 1 must fit NanoAOD's uint32.
+MAX_SEED = 2**32 - 2
+#: Largest sample one call makes: 10^10 events are ~1600 core-years of Pythia (~5 ms per event per core).
+MAX_EVENTS = 10**10
+#: Most chunk files in one directory (a larger chunk_size keeps the listing and fileset.json manageable).
+MAX_CHUNKS = 100_000
+#: Pythia + detector cost per event on one core [s] (REFERENCE.md, measured), for the time estimate printed.
+SECONDS_PER_EVENT = 5e-3
+
+
+def run_number(seed: int) -> int:
+    """The ``run`` id of every event of a sample made with ``seed``: seed + 1 (``run`` 0 is avoided)."""
+    return int(seed) + 1
+
+
 def chunk_seeds(seed: int, chunk_index: int) -> tuple[int, int]:
     """(Pythia seed, detector seed) of a chunk, derived from the run seed and the chunk index only."""
     state = np.random.SeedSequence([int(seed), int(chunk_index)]).generate_state(2, dtype=np.uint64)
@@ -81,7 +101,9 @@ def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
     return ak.unflatten(np.asarray(flat), np.asarray(counts, dtype=np.int64))
 
 
-def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int, luminosity_block: int) -> ak.Array:
+def build_events(
+    batch: ParticleBatch, det: DetectorOutput, *, first_event: int, luminosity_block: int, run: int = 1
+) -> ak.Array:
     """The events array (layout of :mod:`turbosim_hep.events`) of a simulated batch.
 
     Besides the layout's collections it carries ``Jet_partonIdx`` (index 2..5 of the quark, in the six-parton
@@ -122,7 +144,7 @@ def build_events(batch: ParticleBatch, det: DetectorOutput, *, first_event: int,
     )
     return make_events(
         event=np.arange(first_event, first_event + n, dtype=np.uint64),
-        run=1,
+        run=run,
         luminosity_block=luminosity_block,
         partons=partons,
         electrons=electrons,
@@ -161,7 +183,11 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
         timing["detector_s"] += det.timing["detector_s"]
         timing["clustering_s"] += det.timing["clustering_s"]
         t = time.perf_counter()
-        parts.append(build_events(batch, det, first_event=task.first_event + done, luminosity_block=task.index + 1))
+        parts.append(
+            build_events(
+                batch, det, first_event=task.first_event + done, luminosity_block=task.index + 1, run=task.spec["run"]
+            )
+        )
         timing["events_s"] += time.perf_counter() - t
         done += n
         if report is not None:
@@ -211,8 +237,13 @@ def _chunk_is_complete(root: Path, sidecar: Path, spec: dict, n_events: int) -> 
         return None
     if record.get("spec") != spec:
         diff = sorted(k for k in set(spec) | set(record.get("spec", {})) if spec.get(k) != record["spec"].get(k))
+        why = (
+            " (it was made before run ids came from the seed: its events have run = 1)"
+            if "run" not in record.get("spec", {})
+            else ""
+        )
         raise ValueError(
-            f"{str(root)!r} was made with other settings (differing: {diff!r}); "
+            f"{str(root)!r} was made with other settings (differing: {diff!r}){why}; "
             "use a new output directory or rerun with the original settings"
         )
     if record.get("n_generated") != n_events:
@@ -241,6 +272,7 @@ def _run_spec(seed: int, chunk_size: int, select: bool, card: DetectorCard) -> d
         json.dumps(
             {
                 "seed": int(seed),
+                "run": run_number(seed),
                 "chunk_size": int(chunk_size),
                 "select": bool(select),
                 "selection": "otus_selection" if select else None,
@@ -284,6 +316,18 @@ def _check_args(n_events: int, workers: int, seed: int, chunk_size: int, batch_s
     ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if seed > MAX_SEED:
+        raise ValueError(f"seed must be at most {MAX_SEED} (run = seed + 1 is a uint32), got {seed!r}")
+    if n_events > MAX_EVENTS:
+        raise ValueError(
+            f"n_events {n_events:,} is more than {MAX_EVENTS:,} (~{n_events * SECONDS_PER_EVENT / 3.15e7:,.0f} "
+            "core-years); split the sample into several runs with different seeds"
+        )
+    if math.ceil(n_events / chunk_size) > MAX_CHUNKS:
+        raise ValueError(
+            f"{n_events:,} events in chunks of {chunk_size:,} make {math.ceil(n_events / chunk_size):,} files, more "
+            f"than {MAX_CHUNKS:,}; use a chunk_size of at least {math.ceil(n_events / MAX_CHUNKS):,}"
+        )
 
 
 def generate(
@@ -298,6 +342,7 @@ def generate(
     plots: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Path:
     """Generate ``n_events`` pp -> t tbar -> e- nubar b bbar u dbar events into the directory ``out``.
 
@@ -324,6 +369,8 @@ def generate(
         Events per Pythia ``nextBatch`` call.
     progress : bool or None
         Show a progress bar (None: when stderr is a terminal).
+    log : callable or None
+        Receives one line before the work starts: events, chunks, chunks already complete, estimated core-hours.
 
     Returns
     -------
@@ -364,6 +411,12 @@ def generate(
             ChunkTask(i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size)
         )
     skipped = sum(r["n_generated"] for r in records.values())
+    if log is not None:
+        hours = (n_events - skipped) * SECONDS_PER_EVENT / 3600
+        log(
+            f"{n_events:,} events in {n_chunks:,} chunk(s) into {out} ({len(records)} complete, {len(tasks)} to make: "
+            f"about {hours:,.1f} core-hours at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {workers} worker(s))"
+        )
     with progress_bar(
         n_events, f"generating into {out.name}", disable=None if progress is None else not progress
     ) as bar:
@@ -446,6 +499,7 @@ def _write_outputs(
         "n_events_written": sum(r["n_written"] for r in records),
         "selection": spec["selection"],
         "seed": spec["seed"],
+        "run": spec["run"],
         "chunk_size": spec["chunk_size"],
         "pythia_settings": spec["pythia_settings"],
         "detector_card": card.to_dict(),

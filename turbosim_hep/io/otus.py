@@ -3,7 +3,9 @@
 An OTUS file holds two ``(N, 24)`` float datasets: ``FDL`` (Z, partons) and ``ROL`` (X, detector objects), in the
 column orders of :data:`~turbosim_hep.constants.Z_FEATURES` and :data:`~turbosim_hep.constants.X_FEATURES`. An older
 pre-split file keeps them in groups as ``FDL/zData`` and ``ROL/xData``; both are read. Rows are paired by index only,
-so imported events get ``event`` = row index and ``run`` = 1.
+so imported events get ``event`` = row index and ``run`` = 1 (or the ``run`` given: give each file its own
+when several are imported, or their ids collide). Every value is checked (:func:`turbosim_hep.validity.check_features`):
+a non-numeric dataset, NaN, infinity or E < |p| is an error naming the file, dataset, row and column.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from turbosim_hep.constants import N_FEATURES
+from turbosim_hep.constants import PARTON_NAMES, RECO_NAMES
 from turbosim_hep.events import events_from_features, partons_to_features, reco_to_features
 from turbosim_hep.io.root import atomic_path
+from turbosim_hep.validity import check_features
 
 __all__ = ("read_otus", "read_otus_features", "write_otus")
 
@@ -36,12 +39,8 @@ def _dataset(f, key: str, path: Path) -> np.ndarray:
         raise ValueError(
             f"{str(path)!r}: no dataset {' or '.join(repr(n) for n in _DATASETS[key])}; it holds {sorted(f.keys())!r}"
         )
-    if data.ndim != 2 or data.shape[1] != N_FEATURES:
-        raise ValueError(f"{str(path)!r}: dataset {name!r} has shape {data.shape!r}, expected (N, {N_FEATURES})")
-    bad = ~np.isfinite(data)
-    if bad.any():
-        row, col = (int(i[0]) for i in np.nonzero(bad))
-        raise ValueError(f"{str(path)!r}: dataset {name!r} row {row} column {col} holds {data[row, col]!r}")
+    objects = PARTON_NAMES if key == "FDL" else RECO_NAMES
+    check_features(data, source=repr(str(path)), objects=objects, what=f"dataset {name!r}")
     return data
 
 
@@ -64,10 +63,15 @@ def read_otus_features(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     return z, x
 
 
-def read_otus(path: str | os.PathLike) -> ak.Array:
-    """Read an OTUS HDF5 file into an events array (``event`` = row index, ``run`` = 1)."""
+def read_otus(path: str | os.PathLike, *, run: int = 1) -> ak.Array:
+    """Read an OTUS HDF5 file into an events array (``event`` = row index, ``run`` as given).
+
+    Rows only pair by index, so two imported files share event ids unless each gets its own ``run``.
+    """
+    if isinstance(run, bool) or not isinstance(run, int | np.integer) or not 0 <= run < 2**32:
+        raise ValueError(f"run must be an integer in [0, 2^32), got {run!r}")
     z, x = read_otus_features(path)
-    return events_from_features(z=z, x=x)
+    return events_from_features(z=z, x=x, run=run)
 
 
 def write_otus(path: str | os.PathLike, events: ak.Array, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:

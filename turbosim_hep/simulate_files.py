@@ -164,6 +164,7 @@ def simulate_file(
     from turbosim_hep.io.digests import file_sha256
 
     side = sidecar_path(dst)
+    previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
 
     def chunks() -> Iterator[ak.Array]:
@@ -177,7 +178,19 @@ def simulate_file(
                 advance(len(events))
             yield ak.with_field(reco, partons, "Parton")
 
-    write_events(dst, chunks(), inputs=[src])
+    try:
+        write_events(dst, chunks(), inputs=[src])
+    except BaseException:
+        # the output was not replaced: put its sidecar back as it was (a kill -9 leaves the pending one, which a
+        # rerun reads as "unfinished")
+        if previous is None:
+            side.unlink(missing_ok=True)
+        else:
+            from turbosim_hep.io.root import atomic_path
+
+            with atomic_path(side) as tmp:
+                tmp.write_bytes(previous)
+        raise
     entries = open_tree(dst).num_entries
     _write_sidecar(side, {**record, "output": {"sha256": file_sha256(dst), "entries": entries}})
     return dst

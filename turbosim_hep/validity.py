@@ -51,22 +51,22 @@ def _problems(events: ak.Array) -> Iterator[tuple[str, np.ndarray, np.ndarray, s
         owner = np.repeat(np.arange(len(counts)), counts)
         flat = {k: ak.to_numpy(ak.flatten(sub[k])).astype(np.float64) for k in _KINEMATICS}
         for k, v in flat.items():
-            yield f"{coll}_{k}", ~np.isfinite(v), owner, "NaN or infinity"
+            yield f"{coll}_{k}", ~np.isfinite(v), owner, "holds NaN or infinity"
         with np.errstate(invalid="ignore", over="ignore"):
-            yield f"{coll}_pt", flat["pt"] < 0, owner, "negative pT [GeV]"
+            yield f"{coll}_pt", flat["pt"] < 0, owner, "has a negative pT [GeV]"
             p2 = (flat["pt"] * np.cosh(flat["eta"])) ** 2
             bad = flat["mass"] * np.abs(flat["mass"]) < -MASS2_TOLERANCE * np.maximum(p2, 1.0)
-        yield f"{coll}_mass", bad, owner, "negative mass beyond rounding (E < |p|) [GeV]"
+        yield f"{coll}_mass", bad, owner, "has a negative mass beyond rounding (E < |p|) [GeV]"
     if "MET" in fields:
         met = events["MET"]
         owner = np.arange(len(events))
         for k in ("pt", "phi", "pzMiss"):
             if k in ak.fields(met):
                 v = ak.to_numpy(met[k]).astype(np.float64)
-                yield f"MET_{k}", ~np.isfinite(v), owner, "NaN or infinity"
+                yield f"MET_{k}", ~np.isfinite(v), owner, "holds NaN or infinity"
         v = ak.to_numpy(met["pt"]).astype(np.float64)
         with np.errstate(invalid="ignore"):
-            yield "MET_pt", v < 0, owner, "negative MET [GeV]"
+            yield "MET_pt", v < 0, owner, "has a negative pT [GeV]"
 
 
 def _structure(events: ak.Array, where) -> None:
@@ -128,14 +128,13 @@ def validate(events: ak.Array, *, source: str = "events", tree: str | None = Non
         j = _first(bad)
         if j is not None:
             i = int(owner[j])
-            value = _value(events, branch, i)
-            raise ValueError(f"{where(branch, i)}: {what}: {value!r}")
-
-
-def _value(events: ak.Array, branch: str, i: int) -> object:
-    coll, _, field = branch.partition("_")
-    value = events[coll][field][i]
-    return ak.to_list(value) if isinstance(value, ak.Array) else value
+            coll, _, field = branch.partition("_")
+            if coll == "MET":
+                value, obj = float(events[coll][field][i]), "MET"
+            else:
+                k = j - int(np.searchsorted(owner, i))  # position of the object within its event
+                value, obj = float(events[coll][field][i][k]), f"{coll}[{k}]"
+            raise ValueError(f"{where(branch, i)}: {obj} {what}: {value!r}")
 
 
 def invalid_events(events: ak.Array) -> tuple[np.ndarray, dict[str, int]]:
@@ -171,7 +170,7 @@ def check_features(
     if bad.any():
         row, col = (int(i[0]) for i in np.nonzero(bad))
         name = f"{objects[col // 4]}_{COMPONENTS[col % 4]}"
-        raise ValueError(f"{source}: {what} row {row + row_offset} column {col} ({name}) holds {f[row, col]!r}")
+        raise ValueError(f"{source}: {what} row {row + row_offset} column {col} ({name}) holds {float(f[row, col])!r}")
     p4 = f.reshape(len(f), -1, 4)
     p2 = (p4[..., :3] ** 2).sum(-1)
     e = p4[..., 3]
@@ -179,6 +178,6 @@ def check_features(
     if unphysical.any():
         row, obj = (int(i[0]) for i in np.nonzero(unphysical))
         raise ValueError(
-            f"{source}: {what} row {row + row_offset}: {objects[obj]} has E {e[row, obj]!r} GeV < |p| "
+            f"{source}: {what} row {row + row_offset}: {objects[obj]} has E {float(e[row, obj])!r} GeV < |p| "
             f"{float(np.sqrt(p2[row, obj]))!r} GeV (unphysical four-momentum, columns {4 * obj}-{4 * obj + 3})"
         )

@@ -53,7 +53,12 @@ def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # foreign bytes fail in many ways (IndexError on a ROOT file, KeyError, ...)
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        detail = ([ln for ln in lines if "WeightsUnpickler error" in ln] or lines or [type(err).__name__])[0]
+        text = " ".join(lines)
+        if "WeightsUnpickler error:" in text:  # torch's long advice around the one informative phrase
+            detail = text.split("WeightsUnpickler error:", 1)[1].split(" Check the documentation", 1)[0].strip()
+            detail = f"not a torch file of plain data ({detail})"
+        else:
+            detail = (lines or [type(err).__name__])[0]
         raise ValueError(
             f"{str(path)!r} is not a loadable {what} (damaged, or holds objects other than tensors and plain data, "
             f"which are refused for safety): {detail}"

@@ -1,0 +1,388 @@
+"""The bad-input corpus: malformed files and arguments for every verb, each with what its error must name.
+
+Each :class:`Case` builds its inputs in a fresh directory and returns the command line, the files it reads (hashed
+before and after: they must not change) and the final output paths (which must not exist afterwards, or must be
+unchanged where the user already had a file there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import awkward as ak
+import h5py
+import numpy as np
+import uproot
+
+from tests.conftest import toy_features
+from turbosim_hep.events import events_from_features
+from turbosim_hep.io.root import events_to_branches, write_events
+
+N = 300
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """What a case made: ``argv`` (after ``turbosim``), ``inputs`` (must stay byte-identical), ``outputs`` (must not
+    appear), ``kept`` (user files at output paths that must stay byte-identical)."""
+
+    argv: list[str]
+    inputs: list[Path]
+    outputs: list[Path]
+    kept: list[Path] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    verb: str
+    build: Callable[[Path, Path], Built]  # (directory, model file) -> Built
+    names: tuple[str, ...]  # strings the one-line message must contain (file, tree/branch/field, value)
+    status: int = 1
+
+
+def events(n: int = N, *, seed: int = 0, run: int = 1, first: int = 0) -> ak.Array:
+    """A valid sample with partons and reco (toy four-momenta), ids ``run`` and ``first ... first + n - 1``."""
+    rng = np.random.default_rng(seed)
+    z, x = toy_features(n, rng), toy_features(n, rng, massless=True)
+    return events_from_features(z=z, x=x, event=np.arange(first, first + n), run=run)
+
+
+def branches(ev: ak.Array) -> dict:
+    """Flat branch name -> numpy array (jagged ones as awkward), as on disk."""
+    out = {}
+    for name, value in events_to_branches(ev).items():
+        if isinstance(value, ak.Array) and ak.fields(value):
+            for f in ak.fields(value):
+                out[f"{name}_{f}"] = value[f]
+        else:
+            out[name] = value
+    return out
+
+
+def set_value(br: dict, name: str, index: int, value: float) -> dict:
+    """A copy of ``br`` with element ``index`` of the flattened branch ``name`` set to ``value``."""
+    br = dict(br)
+    arr = br[name]
+    if isinstance(arr, ak.Array):
+        flat = ak.to_numpy(ak.flatten(arr)).copy()
+        flat[index] = value
+        br[name] = ak.unflatten(flat, ak.num(arr, axis=1))
+    else:
+        arr = np.asarray(arr).copy()
+        arr[index] = value
+        br[name] = arr
+    return br
+
+
+def write_branches(path: Path, br: dict, *, tree: str = "Events") -> Path:
+    """Write ``br`` as a TTree, counters taken from the names (``nJet`` for ``Jet_*``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    groups: dict[str, dict] = {}
+    flat: dict = {}
+    for name, arr in br.items():
+        prefix, _, field = name.partition("_")
+        if isinstance(arr, ak.Array) and arr.ndim == 2:
+            groups.setdefault(prefix, {})[field] = arr
+        elif not (name.startswith("n") and name[1:] in {n.partition("_")[0] for n in br if "_" in n}):
+            flat[name] = arr
+    payload = {**flat, **{g: ak.zip(fields) for g, fields in groups.items()}}
+    with uproot.recreate(path) as f:
+        f.mktree(tree, {k: (v.dtype if isinstance(v, np.ndarray) else v.type) for k, v in payload.items()})
+        f[tree].extend(payload)
+    return path
+
+
+def good(d: Path, name: str = "chunk-0000.root", **kw) -> Path:
+    return write_events(d / "in" / name, events(**kw))
+
+
+def bad_root(name: str, mutate: Callable[[dict], dict]) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        return write_branches(d / "in" / name, mutate(branches(events())))
+
+    return make
+
+
+def otus(d: Path, *, mutate_z=None, mutate_x=None, n: int = N, name: str = "in.hdf5", x_rows: int | None = None):
+    rng = np.random.default_rng(3)
+    z = toy_features(n, rng).astype(np.float64)
+    x = toy_features(n if x_rows is None else x_rows, rng, massless=True).astype(np.float64)
+    z = z if mutate_z is None else mutate_z(z)
+    x = x if mutate_x is None else mutate_x(x)
+    path = d / name
+    with h5py.File(path, "w") as f:
+        f.create_dataset("FDL", data=z)
+        f.create_dataset("ROL", data=x)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------- verbs
+
+
+def simulate_case(make_inputs: Callable[[Path], list[Path]], *extra: str) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        ins = make_inputs(d)
+        out = d / "sim"
+        outputs = [p for i in ins for p in (out / i.name, out / (i.name + ".json"))]
+        return Built(["simulate", *map(str, ins), "--model", str(model), "--out", str(out), *extra], ins, outputs)
+
+    return build
+
+
+def train_case(make_inputs: Callable[[Path], list[Path]], *extra: str) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        ins = make_inputs(d)
+        out = d / "m.pt"
+        outputs = [out, d / "m.last.pt", d / "m.metrics.jsonl"]
+        argv = ["train", *map(str, ins), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "2", *extra]
+        return Built(argv, ins, outputs)
+
+    return build
+
+
+def evaluate_case(make_inputs: Callable[[Path], list[Path]], *extra: str) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        ins = make_inputs(d)
+        out = d / "report"
+        argv = ["evaluate", str(model), *map(str, ins), "--out", str(out), "--split", "all", "--no-plots", *extra]
+        return Built(argv, [*ins, model], [out / "report.json", out / "report.md"])
+
+    return build
+
+
+def import_case(make_input: Callable[[Path], Path]) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        src = make_input(d)
+        out = d / "imported.root"
+        return Built(["import-otus", str(src), str(out)], [src], [out, d / "imported.root.json"])
+
+    return build
+
+
+def _one(make: Callable[[Path], Path]) -> Callable[[Path], list[Path]]:
+    return lambda d: [make(d)]
+
+
+def _text(d: Path, name: str = "notes.txt", text: str = "101\n") -> Path:
+    (d / "in").mkdir(parents=True, exist_ok=True)
+    p = d / "in" / name
+    p.write_text(text)
+    return p
+
+
+def _truncated(d: Path) -> Path:
+    p = good(d)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def _other_tree(d: Path) -> Path:
+    return write_branches(d / "in" / "chunk-0000.root", branches(events()), tree="Other")
+
+
+def _empty(d: Path) -> Path:
+    return write_events(d / "in" / "empty.root", events()[:0])
+
+
+def _flat_jets(d: Path) -> Path:
+    br = branches(events())
+    br["Jet_pt"] = ak.to_numpy(ak.firsts(br["Jet_pt"]))
+    return write_branches(d / "in" / "flat.root", br)
+
+
+def _five_partons(d: Path) -> Path:
+    ev = events()
+    partons = ev["Parton"]
+    return write_events(
+        d / "in" / "five.root",
+        ak.with_field(ev, ak.concatenate([partons[:7], partons[7:8, :5], partons[8:]]), "Parton"),
+    )
+
+
+def _wrong_pdg(d: Path) -> Path:
+    ev = events()
+    return write_events(d / "in" / "pdg.root", ak.with_field(ev, ev["Parton"]["pdgId"][:, ::-1], ("Parton", "pdgId")))
+
+
+def _missing_branch(coll: str, field: str) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        br = {k: v for k, v in branches(events()).items() if k != f"{coll}_{field}"}
+        return write_branches(d / "in" / "missing.root", br)
+
+    return make
+
+
+def _duplicate_ids(d: Path) -> list[Path]:
+    return [good(d, "a.root", seed=1), good(d, "b.root", seed=2)]  # both have run 1, events 0 ... N-1
+
+
+def _dir_and_fileset(d: Path) -> list[Path]:
+    import json
+
+    f = good(d)
+    (d / "in" / "fileset.json").write_text(json.dumps({"ttbar": {"files": {str(f): "Events"}}}))
+    return [d / "in", d / "in" / "fileset.json"]
+
+
+def _fileset_wrong_tree(d: Path) -> list[Path]:
+    import json
+
+    f = good(d)
+    (d / "in" / "fileset.json").write_text(json.dumps({"ttbar": {"files": {f.name: "Nominal"}}}))
+    return [d / "in" / "fileset.json"]
+
+
+def _model_case(model_file: Callable[[Path], Path], verb: str) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        src = good(d)
+        bad = model_file(d)
+        if verb == "simulate":
+            out = d / "sim"
+            argv = ["simulate", str(src), "--model", str(bad), "--out", str(out)]
+            return Built(argv, [src, bad], [out / src.name, out / (src.name + ".json")])
+        if verb == "export":
+            return Built(["export", str(bad), str(d / "m.ts.pt")], [bad], [d / "m.ts.pt"])
+        out = d / "report"
+        argv = ["evaluate", str(bad), str(src), "--out", str(out), "--split", "all", "--no-plots"]
+        return Built(argv, [src, bad], [out / "report.json"])
+
+    return build
+
+
+def _simulate_into_input_dir(d: Path, model: Path) -> Built:
+    src = good(d)
+    return Built(["simulate", str(src), "--model", str(model), "--out", str(src.parent)], [src], [])
+
+
+def _simulate_over_foreign_file(d: Path, model: Path) -> Built:
+    src = good(d)
+    foreign = good(d / "sim-parent", seed=9)  # a full-simulation chunk of the same name, copied into --out
+    out = foreign.parent
+    return Built(["simulate", str(src), "--model", str(model), "--out", str(out)], [src], [], kept=[foreign])
+
+
+def _simulate_rerun_other_seed(d: Path, model: Path) -> Built:
+    from turbosim_hep.simulate_files import simulate_files
+
+    src = good(d)
+    (made,) = simulate_files([src], model, d / "sim", seed=1, progress=False)
+    argv = ["simulate", str(src), "--model", str(model), "--out", str(d / "sim"), "--seed", "2"]
+    return Built(argv, [src], [], kept=[made, made.with_name(made.name + ".json")])
+
+
+def _train_onto_input(d: Path, model: Path) -> Built:
+    a, b = good(d, "a.root"), good(d, "b.root", first=N)
+    argv = ["train", str(a), str(b), "--out", str(a), "--overwrite", "--epochs", "1"]
+    return Built(argv, [a, b], [d / "in" / "a.last.root", d / "in" / "a.metrics.jsonl"])
+
+
+def _generate_onto_file(d: Path, model: Path) -> Built:
+    f = _text(d, "sample")
+    return Built(["generate", "--events", "10", "--out", str(f)], [], [], kept=[f])
+
+
+def _generate(*args: str) -> Callable[[Path, Path], Built]:
+    return lambda d, model: Built(["generate", *args, "--out", str(d / "gen")], [], [d / "gen"])
+
+
+def _import_onto_input(d: Path, model: Path) -> Built:
+    src = otus(d)
+    return Built(["import-otus", str(src), str(src)], [src], [])
+
+
+def _lookup(make: Callable[[Path], Path]) -> Callable[[Path, Path], Built]:
+    def build(d: Path, model: Path) -> Built:
+        src = make(d)
+        return Built(["baseline-lookup", str(src), "--out", str(d / "lk.pt")], [src], [d / "lk.pt"])
+
+    return build
+
+
+def _string_dataset(d: Path) -> Path:
+    path = otus(d)
+    with h5py.File(path, "a") as f:
+        del f["ROL"]
+        f.create_dataset("ROL", data=np.full((N, 24), "1.0", dtype="S8"))
+    return path
+
+
+def _electron_e_below_p(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    x[11, 3] = 0.5 * np.linalg.norm(x[11, :3])  # electron E < |p|: mass would be imaginary
+    return x
+
+
+def _nan_at(row: int, col: int) -> Callable[[np.ndarray], np.ndarray]:
+    def f(a: np.ndarray) -> np.ndarray:
+        a = a.copy()
+        a[row, col] = np.nan
+        return a
+
+    return f
+
+
+ROOT = "chunk-0000.root"
+CASES: list[Case] = [
+    # simulate: the parton side
+    Case("inf parton pT", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_pt", 20, np.inf)))),
+         (ROOT, "'Events'", "'Parton_pt'", "entry 3", "inf")),
+    Case("NaN parton eta", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_eta", 7, np.nan)))),
+         (ROOT, "'Parton_eta'", "entry 1", "nan")),
+    Case("negative parton mass", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_mass", 14, -50.0)))),
+         (ROOT, "'Parton_mass'", "entry 2", "negative mass")),
+    Case("negative parton pT", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_pt", 6, -3.0)))),
+         (ROOT, "'Parton_pt'", "entry 1", "negative pT")),
+    Case("five partons", "simulate", simulate_case(_one(_five_partons)), ("five.root", "'nParton'", "entry 7", "5 partons")),
+    Case("wrong parton pdgIds", "simulate", simulate_case(_one(_wrong_pdg)), ("pdg.root", "'Parton_pdgId'", "entry 0")),
+    Case("missing Parton_phi", "simulate", simulate_case(_one(_missing_branch("Parton", "phi"))), ("missing.root", "'Parton_phi'")),
+    Case("truncated file", "simulate", simulate_case(_one(_truncated)), (ROOT, "truncated or damaged")),
+    Case("text file as input", "simulate", simulate_case(_one(_text)), ("notes.txt", "not a readable ROOT file")),
+    Case("other tree name", "simulate", simulate_case(_one(_other_tree)), (ROOT, "no TTree 'Events'", "'Other'")),
+    Case("same file twice", "simulate", simulate_case(lambda d: [good(d), d / "in" / ROOT]), (ROOT, "named twice")),
+    Case("duplicate ids across files", "simulate", simulate_case(_duplicate_ids), ("a.root", "b.root", "run 1", "duplicate event id")),
+    Case("samples 0", "simulate", simulate_case(_one(good), "--samples", "0"), ("n_samples", "0")),
+    Case("cuda without GPU", "simulate", simulate_case(_one(good), "--device", "cuda"), ("'cuda'", "no CUDA GPU")),
+    Case("out is the input directory", "simulate", _simulate_into_input_dir, (ROOT, "it is the input")),
+    Case("foreign file in out", "simulate", _simulate_over_foreign_file, (ROOT, "not made by turbosim simulate")),
+    Case("rerun with another seed", "simulate", _simulate_rerun_other_seed, (ROOT, "other settings", "seed")),
+    Case("ROOT file as model", "simulate", _model_case(lambda d: good(d, "model.root", seed=5), "simulate"), ("model.root", "not a model file")),
+    Case("text file as model", "simulate", _model_case(lambda d: _text(d, "model.txt"), "simulate"), ("model.txt", "not a model file")),
+    Case("missing model", "simulate", _model_case(lambda d: d / "nope.pt", "simulate"), ("nope.pt", "does not exist")),
+    # train
+    Case("inf jet pT", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "Jet_pt", 9, np.inf)))), (ROOT, "'Jet_pt'", "inf")),
+    Case("NaN MET", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "MET_pt", 4, np.nan)))), (ROOT, "'MET_pt'", "entry 4")),
+    Case("negative electron mass", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "Electron_mass", 2, -79.0)))),
+         (ROOT, "'Electron_mass'", "entry 2", "-79")),
+    Case("flat Jet_pt", "train", train_case(_one(_flat_jets)), ("flat.root", "'Jet_pt'", "one value per entry")),
+    Case("missing Electron_eta", "train", train_case(_one(_missing_branch("Electron", "eta"))), ("missing.root", "'Electron_eta'")),
+    Case("directory and its fileset", "train", train_case(_dir_and_fileset), (ROOT, "named twice", "fileset.json")),
+    Case("fileset names another tree", "train", train_case(_fileset_wrong_tree), (ROOT, "no TTree 'Nominal'")),
+    Case("duplicate ids", "train", train_case(_duplicate_ids), ("a.root", "b.root", "duplicate event id")),
+    Case("out is an input", "train", _train_onto_input, ("a.root", "it is the input")),
+    Case("zero epochs", "train", train_case(_one(good), "--epochs", "0"), ("epochs", "0")),
+    # evaluate
+    Case("NaN jet eta in a test event", "evaluate", evaluate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Jet_eta", 40, np.nan)))),
+         (ROOT, "'Jet_eta'", "nan")),
+    Case("empty tree", "evaluate", evaluate_case(_one(_empty)), ("empty.root", "empty")),
+    Case("missing MET_pzMiss", "evaluate", evaluate_case(_one(_missing_branch("MET", "pzMiss"))), ("missing.root", "'MET_pzMiss'")),
+    Case("text file as model (evaluate)", "evaluate", _model_case(lambda d: _text(d, "model.txt"), "evaluate"), ("model.txt", "not a model file")),
+    # import-otus
+    Case("electron E below |p|", "import-otus", import_case(lambda d: otus(d, mutate_x=_electron_e_below_p)),
+         ("in.hdf5", "'ROL'", "row 11", "electron", "E")),
+    Case("NaN in FDL", "import-otus", import_case(lambda d: otus(d, mutate_z=_nan_at(5, 9))), ("in.hdf5", "'FDL'", "row 5", "column 9")),
+    Case("string dataset", "import-otus", import_case(_string_dataset), ("in.hdf5", "'ROL'", "expected real numbers")),
+    Case("row count mismatch", "import-otus", import_case(lambda d: otus(d, x_rows=N - 1)), ("in.hdf5", "FDL", "ROL", "rows")),
+    Case("not HDF5", "import-otus", import_case(lambda d: _text(d, "in.hdf5")), ("in.hdf5", "not a readable HDF5")),
+    Case("output is the input", "import-otus", _import_onto_input, ("in.hdf5", "it is the input")),
+    # generate, export, baselines
+    Case("absurd event count", "generate", _generate("--events", "10000000000000"), ("n_events", "10,000,000,000,000")),
+    Case("negative seed", "generate", _generate("--events", "10", "--seed", "-1"), ("seed", "-1")),
+    Case("out is a file", "generate", _generate_onto_file, ("sample", "not a directory")),
+    Case("text file as model (export)", "export", _model_case(lambda d: _text(d, "model.txt"), "export"), ("model.txt", "not a")),
+    Case("inf in lookup input", "baseline-lookup", _lookup(bad_root(ROOT, lambda b: set_value(b, "Electron_pt", 3, -np.inf))),
+         (ROOT, "'Electron_pt'", "entry 3")),
+]  # fmt: skip

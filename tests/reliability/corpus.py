@@ -326,63 +326,157 @@ def _nan_at(row: int, col: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 ROOT = "chunk-0000.root"
+
+
+def mutated(branch: str, index: int, value: float) -> Callable[[Path], list[Path]]:
+    """One valid ROOT file with element ``index`` of the flattened ``branch`` set to ``value``."""
+    return _one(bad_root(ROOT, lambda b: set_value(b, branch, index, value)))
+
+
 CASES: list[Case] = [
     # simulate: the parton side
-    Case("inf parton pT", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_pt", 20, np.inf)))),
-         (ROOT, "'Events'", "'Parton_pt'", "entry 3", "inf")),
-    Case("NaN parton eta", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_eta", 7, np.nan)))),
-         (ROOT, "'Parton_eta'", "entry 1", "nan")),
-    Case("negative parton mass", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_mass", 14, -50.0)))),
-         (ROOT, "'Parton_mass'", "entry 2", "negative mass")),
-    Case("negative parton pT", "simulate", simulate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Parton_pt", 6, -3.0)))),
-         (ROOT, "'Parton_pt'", "entry 1", "negative pT")),
-    Case("five partons", "simulate", simulate_case(_one(_five_partons)), ("five.root", "'nParton'", "entry 7", "5 partons")),
+    Case(
+        "inf parton pT",
+        "simulate",
+        simulate_case(mutated("Parton_pt", 20, np.inf)),
+        (ROOT, "'Events'", "'Parton_pt'", "entry 3", "inf"),
+    ),
+    Case(
+        "NaN parton eta",
+        "simulate",
+        simulate_case(mutated("Parton_eta", 7, np.nan)),
+        (ROOT, "'Parton_eta'", "entry 1", "nan"),
+    ),
+    Case(
+        "negative parton mass",
+        "simulate",
+        simulate_case(mutated("Parton_mass", 14, -50.0)),
+        (ROOT, "'Parton_mass'", "entry 2", "negative mass"),
+    ),
+    Case(
+        "negative parton pT",
+        "simulate",
+        simulate_case(mutated("Parton_pt", 6, -3.0)),
+        (ROOT, "'Parton_pt'", "entry 1", "negative pT"),
+    ),
+    Case(
+        "five partons",
+        "simulate",
+        simulate_case(_one(_five_partons)),
+        ("five.root", "'nParton'", "entry 7", "5 partons"),
+    ),
     Case("wrong parton pdgIds", "simulate", simulate_case(_one(_wrong_pdg)), ("pdg.root", "'Parton_pdgId'", "entry 0")),
-    Case("missing Parton_phi", "simulate", simulate_case(_one(_missing_branch("Parton", "phi"))), ("missing.root", "'Parton_phi'")),
+    Case(
+        "missing Parton_phi",
+        "simulate",
+        simulate_case(_one(_missing_branch("Parton", "phi"))),
+        ("missing.root", "'Parton_phi'"),
+    ),
     Case("truncated file", "simulate", simulate_case(_one(_truncated)), (ROOT, "truncated or damaged")),
     Case("text file as input", "simulate", simulate_case(_one(_text)), ("notes.txt", "not a readable ROOT file")),
     Case("other tree name", "simulate", simulate_case(_one(_other_tree)), (ROOT, "no TTree 'Events'", "'Other'")),
     Case("same file twice", "simulate", simulate_case(lambda d: [good(d), d / "in" / ROOT]), (ROOT, "named twice")),
-    Case("duplicate ids across files", "simulate", simulate_case(_duplicate_ids), ("a.root", "b.root", "run 1", "duplicate event id")),
+    Case(
+        "duplicate ids across files",
+        "simulate",
+        simulate_case(_duplicate_ids),
+        ("a.root", "b.root", "run 1", "duplicate event id"),
+    ),
     Case("samples 0", "simulate", simulate_case(_one(good), "--samples", "0"), ("n_samples", "0")),
     Case("cuda without GPU", "simulate", simulate_case(_one(good), "--device", "cuda"), ("'cuda'", "no CUDA GPU")),
     Case("out is the input directory", "simulate", _simulate_into_input_dir, (ROOT, "it is the input")),
     Case("foreign file in out", "simulate", _simulate_over_foreign_file, (ROOT, "not made by turbosim simulate")),
     Case("rerun with another seed", "simulate", _simulate_rerun_other_seed, (ROOT, "other settings", "seed")),
-    Case("ROOT file as model", "simulate", _model_case(lambda d: good(d, "model.root", seed=5), "simulate"), ("model.root", "not a model file")),
-    Case("text file as model", "simulate", _model_case(lambda d: _text(d, "model.txt"), "simulate"), ("model.txt", "not a model file")),
+    Case(
+        "ROOT file as model",
+        "simulate",
+        _model_case(lambda d: good(d, "model.root", seed=5), "simulate"),
+        ("model.root", "not a model file"),
+    ),
+    Case(
+        "text file as model",
+        "simulate",
+        _model_case(lambda d: _text(d, "model.txt"), "simulate"),
+        ("model.txt", "not a model file"),
+    ),
     Case("missing model", "simulate", _model_case(lambda d: d / "nope.pt", "simulate"), ("nope.pt", "does not exist")),
     # train
-    Case("inf jet pT", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "Jet_pt", 9, np.inf)))), (ROOT, "'Jet_pt'", "inf")),
-    Case("NaN MET", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "MET_pt", 4, np.nan)))), (ROOT, "'MET_pt'", "entry 4")),
-    Case("negative electron mass", "train", train_case(_one(bad_root(ROOT, lambda b: set_value(b, "Electron_mass", 2, -79.0)))),
-         (ROOT, "'Electron_mass'", "entry 2", "-79")),
+    Case("inf jet pT", "train", train_case(mutated("Jet_pt", 9, np.inf)), (ROOT, "'Jet_pt'", "inf")),
+    Case("NaN MET", "train", train_case(mutated("MET_pt", 4, np.nan)), (ROOT, "'MET_pt'", "entry 4")),
+    Case(
+        "negative electron mass",
+        "train",
+        train_case(mutated("Electron_mass", 2, -79.0)),
+        (ROOT, "'Electron_mass'", "entry 2", "-79"),
+    ),
     Case("flat Jet_pt", "train", train_case(_one(_flat_jets)), ("flat.root", "'Jet_pt'", "one value per entry")),
-    Case("missing Electron_eta", "train", train_case(_one(_missing_branch("Electron", "eta"))), ("missing.root", "'Electron_eta'")),
+    Case(
+        "missing Electron_eta",
+        "train",
+        train_case(_one(_missing_branch("Electron", "eta"))),
+        ("missing.root", "'Electron_eta'"),
+    ),
     Case("directory and its fileset", "train", train_case(_dir_and_fileset), (ROOT, "named twice", "fileset.json")),
     Case("fileset names another tree", "train", train_case(_fileset_wrong_tree), (ROOT, "no TTree 'Nominal'")),
     Case("duplicate ids", "train", train_case(_duplicate_ids), ("a.root", "b.root", "duplicate event id")),
     Case("out is an input", "train", _train_onto_input, ("a.root", "it is the input")),
     Case("zero epochs", "train", train_case(_one(good), "--epochs", "0"), ("epochs", "0")),
     # evaluate
-    Case("NaN jet eta in a test event", "evaluate", evaluate_case(_one(bad_root(ROOT, lambda b: set_value(b, "Jet_eta", 40, np.nan)))),
-         (ROOT, "'Jet_eta'", "nan")),
+    Case(
+        "NaN jet eta in a test event",
+        "evaluate",
+        evaluate_case(mutated("Jet_eta", 40, np.nan)),
+        (ROOT, "'Jet_eta'", "nan"),
+    ),
     Case("empty tree", "evaluate", evaluate_case(_one(_empty)), ("empty.root", "empty")),
-    Case("missing MET_pzMiss", "evaluate", evaluate_case(_one(_missing_branch("MET", "pzMiss"))), ("missing.root", "'MET_pzMiss'")),
-    Case("text file as model (evaluate)", "evaluate", _model_case(lambda d: _text(d, "model.txt"), "evaluate"), ("model.txt", "not a model file")),
+    Case(
+        "missing MET_pzMiss",
+        "evaluate",
+        evaluate_case(_one(_missing_branch("MET", "pzMiss"))),
+        ("missing.root", "'MET_pzMiss'"),
+    ),
+    Case(
+        "text file as model (evaluate)",
+        "evaluate",
+        _model_case(lambda d: _text(d, "model.txt"), "evaluate"),
+        ("model.txt", "not a model file"),
+    ),
     # import-otus
-    Case("electron E below |p|", "import-otus", import_case(lambda d: otus(d, mutate_x=_electron_e_below_p)),
-         ("in.hdf5", "'ROL'", "row 11", "electron", "E")),
-    Case("NaN in FDL", "import-otus", import_case(lambda d: otus(d, mutate_z=_nan_at(5, 9))), ("in.hdf5", "'FDL'", "row 5", "column 9")),
+    Case(
+        "electron E below |p|",
+        "import-otus",
+        import_case(lambda d: otus(d, mutate_x=_electron_e_below_p)),
+        ("in.hdf5", "'ROL'", "row 11", "electron", "E"),
+    ),
+    Case(
+        "NaN in FDL",
+        "import-otus",
+        import_case(lambda d: otus(d, mutate_z=_nan_at(5, 9))),
+        ("in.hdf5", "'FDL'", "row 5", "column 9"),
+    ),
     Case("string dataset", "import-otus", import_case(_string_dataset), ("in.hdf5", "'ROL'", "expected real numbers")),
-    Case("row count mismatch", "import-otus", import_case(lambda d: otus(d, x_rows=N - 1)), ("in.hdf5", "FDL", "ROL", "rows")),
+    Case(
+        "row count mismatch",
+        "import-otus",
+        import_case(lambda d: otus(d, x_rows=N - 1)),
+        ("in.hdf5", "FDL", "ROL", "rows"),
+    ),
     Case("not HDF5", "import-otus", import_case(lambda d: _text(d, "in.hdf5")), ("in.hdf5", "not a readable HDF5")),
     Case("output is the input", "import-otus", _import_onto_input, ("in.hdf5", "it is the input")),
     # generate, export, baselines
     Case("absurd event count", "generate", _generate("--events", "10000000000000"), ("n_events", "10,000,000,000,000")),
     Case("negative seed", "generate", _generate("--events", "10", "--seed", "-1"), ("seed", "-1")),
     Case("out is a file", "generate", _generate_onto_file, ("sample", "not a directory")),
-    Case("text file as model (export)", "export", _model_case(lambda d: _text(d, "model.txt"), "export"), ("model.txt", "not a")),
-    Case("inf in lookup input", "baseline-lookup", _lookup(bad_root(ROOT, lambda b: set_value(b, "Electron_pt", 3, -np.inf))),
-         (ROOT, "'Electron_pt'", "entry 3")),
-]  # fmt: skip
+    Case(
+        "text file as model (export)",
+        "export",
+        _model_case(lambda d: _text(d, "model.txt"), "export"),
+        ("model.txt", "not a"),
+    ),
+    Case(
+        "inf in lookup input",
+        "baseline-lookup",
+        _lookup(bad_root(ROOT, lambda b: set_value(b, "Electron_pt", 3, -np.inf))),
+        (ROOT, "'Electron_pt'", "entry 3"),
+    ),
+]

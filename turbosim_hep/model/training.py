@@ -39,6 +39,16 @@ from turbosim_hep.model.validation import validate
 __all__ = ("Trainer", "companion_paths", "resolve_device", "train", "train_arrays")
 
 
+def _same_run(best: Path, config: TurboSimConfig | None, provenance: dict) -> bool:
+    """Whether the model file ``best`` was written by a run with this config and data."""
+    try:
+        content = read_checkpoint(best)
+    except (ValueError, FileNotFoundError):
+        return False
+    saved = TurboSimConfig.from_dict(content["config"])
+    return content["provenance"].get("data") == provenance and (config is None or config == saved)
+
+
 def _check_epochs(epochs: int) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
@@ -239,10 +249,16 @@ def train_arrays(
     paths = companion_paths(out)
     paths["best"].parent.mkdir(parents=True, exist_ok=True)
     checkpoint = None
-    if resume and not paths["last"].exists() and not paths["best"].exists():
+    if resume and not paths["last"].exists():
+        if paths["best"].exists() and not _same_run(paths["best"], config, provenance):
+            raise FileExistsError(
+                f"{str(paths['best'])!r} exists but {str(paths['last'])!r} does not, and it was not made by this run "
+                "(other config or data); choose another out or pass overwrite=True without resume"
+            )
+        # nothing finished yet (or killed between the first best model and the first checkpoint): start afresh
         if log is not None:
             log(f"no checkpoint {str(paths['last'])!r} yet: starting the run from epoch 1")
-        resume = False
+        resume, overwrite = False, True
     if resume:
         checkpoint = read_checkpoint(paths["last"])
         saved = TurboSimConfig.from_dict(checkpoint["config"])

@@ -29,7 +29,16 @@ VERBS: tuple[str, ...] = (
     "baseline_lookup",
 )
 
-_USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, KeyError, OSError, RuntimeError)
+_USER_ERRORS = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    FileExistsError,
+    KeyError,
+    OSError,
+    RuntimeError,
+    ModuleNotFoundError,  # an optional dependency, with the pip command to install it
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--events", type=int, required=True, metavar="N", help="events to generate (before selection)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    p.add_argument("--workers", type=int, default=None, metavar="W", help="worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=None, metavar="W", help="processes on this machine (default 1)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run one task per chunk on a dask.distributed cluster instead: 'local' or 'local:N' starts a LocalCluster "
+        "of N single-threaded worker processes here (default one per core), an address (tcp://host:8786) uses a "
+        "running scheduler, whose workers must see DIR at the same path (a shared filesystem) and run one thread "
+        "each; same events as the local pool",
+    )
     p.add_argument("--seed", type=int, default=None, metavar="S", help="run seed (default 1)")
     p.add_argument("--chunk-size", type=int, default=None, metavar="C", help="generated events per chunk file")
     p.add_argument("--no-select", action="store_true", help="keep all events (default: the OTUS selection)")
@@ -25,11 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
     import json
     import sys
 
     from turbosim_hep.generation.detector_card import DetectorCard
     from turbosim_hep.generation.pipeline import generate
+    from turbosim_hep.scheduler import open_client
 
     card = DetectorCard() if args.jet_r is None else DetectorCard(jet_r=args.jet_r)
     options = {
@@ -37,22 +48,26 @@ def run(args: argparse.Namespace) -> int:
         for k, v in (("workers", args.workers), ("seed", args.seed), ("chunk_size", args.chunk_size))
         if v is not None
     }
-    out = generate(
-        args.events,
-        args.out,
-        select=not args.no_select,
-        card=card,
-        plots=args.plots,
-        progress=False if args.no_progress else None,
-        log=lambda line: print(f"turbosim generate: {line}", file=sys.stderr, flush=True),
-        **options,
-    )
+    with contextlib.nullcontext() if args.scheduler is None else open_client(args.scheduler) as client:
+        out = generate(
+            args.events,
+            args.out,
+            client=client,
+            select=not args.no_select,
+            card=card,
+            plots=args.plots,
+            progress=False if args.no_progress else None,
+            log=lambda line: print(f"turbosim generate: {line}", file=sys.stderr, flush=True),
+            **options,
+        )
     prov = json.loads((out / "provenance.json").read_text())
     timing = prov["timing"]
     rate = timing["events_per_worker_second"]
+    overall = timing["events_made_last_invocation"] / timing["wall_s_last_invocation"]
     print(
         f"{prov['n_events_generated']} events generated, {prov['n_events_written']} written to {out} "
         f"(sigma = {prov['cross_section_pb']:.2f} pb; {timing['chunks_made_last_invocation']} chunks made in "
-        f"{timing['wall_s_last_invocation']:.1f} s; {rate:.0f} events/s per worker)"
+        f"{timing['wall_s_last_invocation']:.1f} s, {overall:.0f} events/s, {timing['executor_last_invocation']}; "
+        f"{rate:.0f} events/s per worker)"
     )
     return 0

@@ -9,10 +9,13 @@ Layout of an output directory::
     DIR/provenance.json   versions, Pythia settings, detector card, seeds, cross-section, summed cutflow, timing
     DIR/plots/*.png       with ``plots=True``
 
-Every chunk has its own seeds, derived from the run seed and the chunk index only, so a chunk's events do not
-depend on the number of workers, on the order chunks finish in, or on interruptions. A chunk is complete when both
-files exist, the sidecar's settings equal the run's, and the ROOT file holds the sidecar's number of entries; a
-rerun skips complete chunks, remakes incomplete ones and refuses a directory made with other settings.
+Chunks run serially, on a local pool of spawned worker processes, or as one task each on a ``dask.distributed``
+cluster (``client=``, :mod:`turbosim_hep.generation.dask_runner`), whose workers write the chunk files themselves and
+so must see the output directory at the same path. Every chunk has its own seeds, derived from the run seed and the
+chunk index only, so a chunk's events do not depend on the executor, the number of workers, the order chunks finish
+in, interruptions or retries. A chunk is complete when both files exist, the sidecar's settings equal the run's,
+and the ROOT file holds the sidecar's number of entries; a rerun skips complete chunks, remakes incomplete ones and
+refuses a directory made with other settings.
 
 Event ids: ``run`` = seed + 1 (:func:`run_number`), ``luminosityBlock`` = chunk index + 1, ``event`` = chunk
 index * chunk_size + position in the chunk *before* the selection, so ids are stable whatever the selection keeps
@@ -37,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import awkward as ak
 import numpy as np
@@ -48,6 +52,9 @@ from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pythia import PYTHIA_SETTINGS, ParticleBatch, generate_batch, make_pythia, pythia_seed
 from turbosim_hep.generation.selection import otus_selection
 from turbosim_hep.kinematics import ptetaphim_from_p4
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ("ChunkTask", "build_events", "chunk_seeds", "generate", "run_chunk")
 
@@ -334,7 +341,8 @@ def generate(
     n_events: int,
     out: str | Path,
     *,
-    workers: int = 1,
+    workers: int | None = None,
+    client: Client | None = None,
     seed: int = 1,
     chunk_size: int = 5000,
     select: bool = True,
@@ -353,8 +361,12 @@ def generate(
     out : str or Path
         Output directory (created); see the module docstring for its layout. Rerunning with the same settings
         resumes: complete chunks are kept, and a larger ``n_events`` extends the sample.
-    workers : int
-        Worker processes (spawned); 1 runs in this process.
+    workers : int or None
+        Worker processes (spawned) on this machine; None or 1 runs in this process. Not with ``client``.
+    client : distributed.Client or None
+        Run one task per chunk on this dask cluster instead (:func:`turbosim_hep.scheduler.open_client` makes one).
+        Its workers write the chunks, so ``out`` must be on a filesystem they share, at the same path; start them
+        with one thread each. The events are the same as with the local pool.
     seed : int
         Run seed (>= 0); each chunk's seeds derive from it and the chunk index.
     chunk_size : int
@@ -381,9 +393,17 @@ def generate(
     -------
     >>> from turbosim_hep import generate
     >>> generate(2000, "ttbar-small", workers=2, seed=7)  # doctest: +SKIP
+    >>> from turbosim_hep.scheduler import open_client
+    >>> with open_client("local:2") as client:  # doctest: +SKIP
+    ...     generate(2000, "ttbar-small", client=client, seed=7)
     """
     from turbosim_hep.progress import progress_bar
 
+    if workers is not None and client is not None:
+        raise ValueError(
+            f"got workers={workers!r} and a dask client; the cluster's workers run the chunks: pass one of them"
+        )
+    workers = 1 if workers is None else workers
     _check_args(n_events, workers, seed, chunk_size, batch_size)
     card = DetectorCard() if card is None else card
     if not isinstance(card, DetectorCard):
@@ -392,16 +412,16 @@ def generate(
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{str(out)!r} exists and is not a directory; choose another output directory")
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".chunk-*.tmp"):
-        stale.unlink()
+    _remove_temporaries(out)
     spec = _run_spec(seed, chunk_size, select, card)
     t_start = time.perf_counter()
+    out_abs = out.resolve()  # the tasks' paths: workers may run in another directory or on another machine
     n_chunks = math.ceil(n_events / chunk_size)
     records: dict[int, dict] = {}
     tasks: list[ChunkTask] = []
     for i in range(n_chunks):
         n = min(chunk_size, n_events - i * chunk_size)
-        root, sidecar = out / f"chunk-{i:04d}.root", out / f"chunk-{i:04d}.json"
+        root, sidecar = out_abs / f"chunk-{i:04d}.root", out_abs / f"chunk-{i:04d}.json"
         done = _chunk_is_complete(root, sidecar, spec, n)
         if done is not None:
             records[i] = done
@@ -413,26 +433,41 @@ def generate(
     skipped = sum(r["n_generated"] for r in records.values())
     if log is not None:
         hours = (n_events - skipped) * SECONDS_PER_EVENT / 3600
+        where = "a dask cluster" if client is not None else f"{workers} worker(s)"
         log(
             f"{n_events:,} events in {n_chunks:,} chunk(s) into {out} ({len(records)} complete, {len(tasks)} to make: "
-            f"about {hours:,.1f} core-hours at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {workers} worker(s))"
+            f"about {hours:,.1f} core-hours at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {where})"
         )
-    with progress_bar(
-        n_events, f"generating into {out.name}", disable=None if progress is None else not progress
-    ) as bar:
+    description = f"generating into {out.name}"
+    executor = "serial" if tasks else "none (every chunk was complete)"
+    with progress_bar(n_events, description, disable=None if progress is None else not progress) as bar:
         bar.advance(skipped)
-        if tasks and workers == 1:
+        if tasks and client is not None:
+            from turbosim_hep.generation.dask_runner import describe_client, run_on_client
+
+            executor = describe_client(client)
+            records.update(run_on_client(client, tasks, bar, description=description, n_chunks=n_chunks))
+            _remove_temporaries(out)  # left by attempts lost with their worker
+        elif tasks and workers == 1:
             for task in tasks:
                 records[task.index] = run_chunk(task, report=bar.advance)
         elif tasks:
+            executor = f"local pool ({min(workers, len(tasks))} workers)"
             records.update(_run_parallel(tasks, workers, bar))
     ordered = [records[i] for i in range(n_chunks)]
-    _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, len(tasks))
+    made = {"chunks": len(tasks), "events": sum(t.n_events for t in tasks), "executor": executor}
+    _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, made)
     if plots:
         from turbosim_hep.generation.plots import validation_plots
 
         validation_plots(out)
     return out
+
+
+def _remove_temporaries(out: Path) -> None:
+    """Remove the temporary files of chunk writes that never finished (a crash, a killed worker)."""
+    for stale in out.glob(".chunk-*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _run_parallel(tasks: list[ChunkTask], workers: int, bar) -> dict[int, dict]:
@@ -471,7 +506,7 @@ def _drain(progress_queue, bar) -> None:
 
 
 def _write_outputs(
-    out: Path, records: list[dict], spec: dict, card: DetectorCard, n_events: int, wall_s: float, n_made: int
+    out: Path, records: list[dict], spec: dict, card: DetectorCard, n_events: int, wall_s: float, made: dict
 ) -> None:
     from turbosim_hep.io.root import atomic_path
 
@@ -513,7 +548,9 @@ def _write_outputs(
         ],
         "timing": {
             "wall_s_last_invocation": wall_s,
-            "chunks_made_last_invocation": n_made,
+            "chunks_made_last_invocation": made["chunks"],
+            "events_made_last_invocation": made["events"],
+            "executor_last_invocation": made["executor"],
             "worker_seconds_all_chunks": timing_sum,
             "events_per_worker_second": n_gen / worker_s if worker_s else None,
         },

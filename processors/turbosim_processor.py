@@ -3,8 +3,8 @@
 ``process(events)`` drops events with NaN, infinity or unphysical values (counted in the cutflow as "finite and
 physical", with a warning; :mod:`turbosim_hep.validity`), selects the events, simulates their partons with a trained
 model, reconstructs the t tbar system of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist``
-per observable with a ``simulation`` axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under ``processor.Runner`` with the Iterative,
-Futures and Dask executors.
+per observable with a ``simulation`` axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under
+``processor.Runner`` with the Iterative, Futures and Dask executors.
 
 The model is loaded once per worker process (a per-process cache keyed by the file and its modification time, kept
 out of pickles), with one torch thread per worker: several torch threads per dask/futures worker oversubscribe the

@@ -13,7 +13,6 @@ cores and run ~100x slower (REFERENCE.md §8).
 
 from __future__ import annotations
 
-import functools
 import os
 import warnings
 
@@ -26,6 +25,7 @@ from turbosim_hep.constants import X_FEATURES
 from turbosim_hep.events import reco_to_features
 from turbosim_hep.physics.reconstruction import reconstruct_features
 from turbosim_hep.validity import invalid_events
+from turbosim_hep.worker_models import _cached_transform, load_transform  # noqa: F401 (re-exported)
 
 __all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
 
@@ -52,28 +52,6 @@ def _feature_axis(name: str) -> tuple[str, int, float, float]:
     if comp == "pz":
         return label, 100, -1200.0, 1200.0
     return label, 100, -400.0, 400.0
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_transform(path: str, mtime_ns: int, seed: int | None, device: str, batch_size: int, threads: int):
-    import torch
-
-    from turbosim_hep.transform import load_transform
-
-    if threads > 0:
-        torch.set_num_threads(threads)
-    return load_transform(path, device=device, seed=seed, batch_size=batch_size)
-
-
-def load_transform(path: str, *, seed: int | None = None, device: str = "cpu", batch_size: int = 65_536, threads=1):
-    """The transform for ``path`` (or a shipped model's name), loaded at most once per process (and again only if
-    the file changes)."""
-    from turbosim_hep.registry import resolve_model_path
-
-    path = str(resolve_model_path(path))
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file {path!r} does not exist on this worker; give a path all workers see")
-    return _cached_transform(str(path), os.stat(path).st_mtime_ns, seed, device, batch_size, threads)
 
 
 class TurboSimProcessor(processor.ProcessorABC):

@@ -207,13 +207,16 @@ def simulate_files(
     step_size: int = 200_000,
     overwrite: bool = False,
     progress: bool | None = None,
+    client=None,
 ) -> SimulatedFiles:
     """Simulate every input (``Parton`` collection needed) with the model into ``out_dir``; see the module docstring.
 
     ``inputs`` are ROOT files, directories or fileset JSON (each file's tree is the fileset's, else ``Events``).
     ``n_samples`` detector responses are drawn per parton event (the output then has ``sample`` and
     ``sourceIndex`` branches; ``sourceIndex`` counts within the chunk it came from). ``seed`` is the noise seed
-    (default: the model's). Returns a :class:`SimulatedFiles` (iterate it for the output paths).
+    (default: the model's). ``client`` (a ``distributed.Client``) runs one task per file on its cluster, the model
+    loaded once per worker (:mod:`turbosim_hep.simulate_tasks`; inputs and ``out_dir`` on a filesystem the workers
+    share); the outputs equal a serial run's. Returns a :class:`SimulatedFiles` (iterate it for the output paths).
     """
     from turbosim_hep import __version__
     from turbosim_hep.io.datasets import resolve_inputs
@@ -267,11 +270,12 @@ def simulate_files(
         settings = {**base, "input_sha256": file_sha256(f.path), "input_tree": f.tree}
         plan.append((f, dst, settings, _decide(dst, settings, overwrite)))
     todo = [p for p in plan if p[3] != "skip"]
-    with progress_bar(
-        sum(sizes[f.path] for f, *_ in todo), "simulate", disable=None if progress is None else not progress
-    ) as bar:
-        for f, dst, settings, _ in todo:
-            record = {
+    jobs = [
+        {
+            "src": str(f.path.resolve()),
+            "dst": str(dst.resolve()),
+            "tree": f.tree,
+            "record": {
                 "made_by": "turbosim simulate",
                 "version": SIDECAR_VERSION,
                 "settings": settings,
@@ -279,13 +283,31 @@ def simulate_files(
                 "input": str(f.path.resolve()),
                 "input_entries": sizes[f.path],
                 "turbosim_hep": __version__,
-            }
+            },
+            "n_samples": int(n_samples),
+            "step_size": int(step_size),
+        }
+        for f, dst, settings, _ in todo
+    ]
+    disable = None if progress is None else not progress
+    with progress_bar(sum(j["record"]["input_entries"] for j in jobs), "simulate", disable=disable) as bar:
+        if client is not None and jobs:
+            from turbosim_hep.simulate_tasks import run_on_client
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            # a model file travels by its absolute path, a shipped model by its name (resolved on each worker)
+            worker_model = str(model_path.resolve()) if Path(model).exists() else str(model)
+            for job in jobs:
+                job.update(model=worker_model, seed=base["seed"], device=device)
+            run_on_client(client, jobs, bar)
+            jobs = []  # done on the cluster
+        for job in jobs:
             simulate_file(
-                f.path,
-                dst,
+                Path(job["src"]),
+                Path(job["dst"]),
                 transform,
-                tree=f.tree,
-                record=record,
+                tree=job["tree"],
+                record=job["record"],
                 n_samples=n_samples,
                 step_size=step_size,
                 advance=bar.advance,

@@ -25,20 +25,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overwrite", action="store_true", help="remake outputs made with other settings or not made by simulate"
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run one task per input file on a dask cluster: 'local' or 'local:N' (a LocalCluster of N one-thread "
+        "workers here) or a scheduler address such as tcp://host:8786; workers must see the inputs and --out at the "
+        "same paths (a shared filesystem). Outputs equal a serial run's",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from turbosim_hep.scheduler import open_client
     from turbosim_hep.simulate_files import simulate_files
 
-    done = simulate_files(
-        args.inputs,
-        args.model,
-        args.out,
-        n_samples=args.samples,
-        seed=args.seed,
-        device=args.device,
-        overwrite=args.overwrite,
-    )
+    with contextlib.nullcontext() if args.scheduler is None else open_client(args.scheduler) as client:
+        done = simulate_files(
+            args.inputs,
+            args.model,
+            args.out,
+            n_samples=args.samples,
+            seed=args.seed,
+            device=args.device,
+            overwrite=args.overwrite,
+            client=client,
+        )
     print(f"{len(done)} output file(s) in {args.out}: {done.summary()}")
     return 0

@@ -1,0 +1,76 @@
+"""``simulate_files`` on a ``dask.distributed`` cluster: one task per input file, the model loaded once per worker.
+
+Each task runs :func:`turbosim_hep.simulate_files.simulate_file` on the worker, which reads the input and writes the
+output and its sidecar itself (temporary file renamed into place), so inputs and the output directory must be seen
+by every worker at the same absolute path (a shared filesystem). The per-event noise is keyed on the event ids and
+the seed, so the outputs equal those of a serial run. A retried task (a lost worker) rewrites the same events.
+Workers should run one thread each (:mod:`turbosim_hep.scheduler`); the model runs with one torch thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+__all__ = ("run_on_client", "simulate_task")
+
+#: Reruns of a file task that raised; a lost worker is counted by distributed's ``allowed-failures``.
+FILE_RETRIES = 2
+
+
+def simulate_task(job: dict) -> str:
+    """Simulate one file on a dask worker (``job``: src, dst, tree, record, model, seed, device, n_samples,
+    step_size); returns the output path."""
+    from turbosim_hep.simulate_files import simulate_file
+    from turbosim_hep.worker_models import load_transform
+
+    dst = Path(job["dst"])
+    for path, what in ((Path(job["src"]), "input file"), (dst.parent, "output directory")):
+        if not path.exists():
+            raise FileNotFoundError(
+                f"the dask worker on {socket.gethostname()!r} does not see the {what} {str(path)!r}; workers must see "
+                "it at the same path: put it on a filesystem shared with them"
+            )
+    transform = load_transform(job["model"], seed=job["seed"], device=job["device"], threads=1)
+    simulate_file(
+        Path(job["src"]),
+        dst,
+        transform,
+        tree=job["tree"],
+        record=job["record"],
+        n_samples=job["n_samples"],
+        step_size=job["step_size"],
+    )
+    return str(dst)
+
+
+def run_on_client(client, jobs: list[dict], bar) -> None:
+    """Run the file ``jobs`` on ``client``'s cluster; ``bar`` advances by a file's parton events when it finishes.
+
+    On an error or an interrupt the files still queued are cancelled; finished ones stay complete for a rerun.
+    """
+    from turbosim_hep.scheduler import distributed_module
+
+    distributed = distributed_module()
+    run_id = uuid.uuid4().hex[:8]  # a new key per run: a rerun must not be answered with a result the cluster holds
+    futures = {
+        client.submit(
+            simulate_task, job, key=f"turbosim-simulate-{i:05d}-{run_id}", pure=False, retries=FILE_RETRIES
+        ): job
+        for i, job in enumerate(jobs)
+    }
+    try:
+        for future in distributed.as_completed(futures):
+            job = futures[future]
+            try:
+                future.result()
+            except distributed.KilledWorker as err:
+                raise RuntimeError(
+                    f"simulating {job['src']!r} was lost with its worker too many times; finished files are kept: "
+                    "rerun to resume"
+                ) from err
+            bar.advance(job["record"]["input_entries"])
+    except BaseException:
+        client.cancel(list(futures))
+        raise

@@ -432,11 +432,12 @@ def generate(
         )
     skipped = sum(r["n_generated"] for r in records.values())
     if log is not None:
-        hours = (n_events - skipped) * SECONDS_PER_EVENT / 3600
+        seconds = (n_events - skipped) * SECONDS_PER_EVENT
+        cost = f"{seconds / 3600:,.1f} core-hours" if seconds >= 3600 else f"{seconds / 60:.1f} core-minutes"
         where = "a dask cluster" if client is not None else f"{workers} worker(s)"
         log(
             f"{n_events:,} events in {n_chunks:,} chunk(s) into {out} ({len(records)} complete, {len(tasks)} to make: "
-            f"about {hours:,.1f} core-hours at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {where})"
+            f"about {cost} at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {where})"
         )
     description = f"generating into {out.name}"
     executor = "serial" if tasks else "none (every chunk was complete)"

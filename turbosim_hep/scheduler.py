@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ("distributed_module", "local_workers", "open_client")
+__all__ = ("distributed_module", "local_workers", "open_client", "run_tasks")
 
 #: Seconds to wait for a remote scheduler to answer before giving up.
 CONNECT_TIMEOUT_S = 30
@@ -89,3 +89,37 @@ def open_client(scheduler: str) -> Iterator[Client]:
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+def run_tasks(
+    client: Client,
+    fn: Callable,
+    items: Sequence,
+    *,
+    keys: Sequence[str],
+    retries: int,
+    on_result: Callable,
+    lost: Callable[[object], str],
+) -> None:
+    """Submit ``fn(item)`` for every item (``pure=False``, the given task ``keys``) and call
+    ``on_result(item, result)`` as each finishes, in completion order.
+
+    A task lost with its worker more often than the scheduler's ``allowed-failures`` is a ``RuntimeError`` with the
+    message ``lost(item)``; on any error or interrupt the tasks still queued are cancelled.
+    """
+    distributed = distributed_module()
+    futures = {
+        client.submit(fn, item, key=key, pure=False, retries=retries): item
+        for item, key in zip(items, keys, strict=True)
+    }
+    try:
+        for future in distributed.as_completed(futures):
+            item = futures[future]
+            try:
+                result = future.result()
+            except distributed.KilledWorker as err:
+                raise RuntimeError(lost(item)) from err
+            on_result(item, result)
+    except BaseException:
+        client.cancel(list(futures))
+        raise

@@ -50,27 +50,18 @@ def run_on_client(client, jobs: list[dict], bar) -> None:
 
     On an error or an interrupt the files still queued are cancelled; finished ones stay complete for a rerun.
     """
-    from turbosim_hep.scheduler import distributed_module
+    from turbosim_hep.scheduler import run_tasks
 
-    distributed = distributed_module()
     run_id = uuid.uuid4().hex[:8]  # a new key per run: a rerun must not be answered with a result the cluster holds
-    futures = {
-        client.submit(
-            simulate_task, job, key=f"turbosim-simulate-{i:05d}-{run_id}", pure=False, retries=FILE_RETRIES
-        ): job
-        for i, job in enumerate(jobs)
-    }
-    try:
-        for future in distributed.as_completed(futures):
-            job = futures[future]
-            try:
-                future.result()
-            except distributed.KilledWorker as err:
-                raise RuntimeError(
-                    f"simulating {job['src']!r} was lost with its worker too many times; finished files are kept: "
-                    "rerun to resume"
-                ) from err
-            bar.advance(job["record"]["input_entries"])
-    except BaseException:
-        client.cancel(list(futures))
-        raise
+    run_tasks(
+        client,
+        simulate_task,
+        jobs,
+        keys=[f"turbosim-simulate-{i:05d}-{run_id}" for i in range(len(jobs))],
+        retries=FILE_RETRIES,
+        on_result=lambda job, _: bar.advance(job["record"]["input_entries"]),
+        lost=lambda job: (
+            f"simulating {job['src']!r} was lost with its worker too many times; finished files are "
+            "kept: rerun to resume"
+        ),
+    )

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from turbosim_hep.generation.pipeline import ChunkTask, run_chunk
-from turbosim_hep.scheduler import distributed_module
+from turbosim_hep.scheduler import run_tasks
 
 __all__ = ("CHUNK_RETRIES", "describe_client", "run_chunk_task", "run_on_client")
 
@@ -51,7 +51,6 @@ def run_on_client(client, tasks: list[ChunkTask], bar, *, description: str, n_ch
     out of ``n_chunks`` (those complete before this run included). On an error or an interrupt the chunks still
     queued are cancelled; the complete ones stay on disk for a rerun.
     """
-    distributed = distributed_module()
     threads = client.nthreads()
     if any(n > 1 for n in threads.values()):
         warnings.warn(
@@ -61,35 +60,32 @@ def run_on_client(client, tasks: list[ChunkTask], bar, *, description: str, n_ch
             stacklevel=3,
         )
     run_id = uuid.uuid4().hex[:8]  # a new key per run: a rerun must not be answered with a result the cluster holds
-    futures = {
-        client.submit(
-            run_chunk_task, task, key=f"turbosim-chunk-{task.index:04d}-{run_id}", pure=False, retries=CHUNK_RETRIES
-        ): task
-        for task in tasks
-    }
     records: dict[int, dict] = {}
     done = n_chunks - len(tasks)
     bar.update(description=f"{description} (chunk {done}/{n_chunks})")
-    try:
-        for future in distributed.as_completed(futures):
-            task = futures[future]
-            try:
-                record = future.result()
-            except distributed.KilledWorker as err:
-                raise RuntimeError(
-                    f"chunk {task.index} was lost with its worker too many times "
-                    "(distributed.scheduler.allowed-failures); complete chunks are kept: rerun to resume"
-                ) from err
-            if not Path(task.root_path).exists():
-                raise FileNotFoundError(
-                    f"a dask worker wrote {task.root_path!r}, but this machine does not see it; workers must see the "
-                    "output directory at the same path: put it on a filesystem shared with them"
-                )
-            records[task.index] = record
-            done += 1
-            bar.advance(record["n_generated"])
-            bar.update(description=f"{description} (chunk {done}/{n_chunks})")
-    except BaseException:
-        client.cancel(list(futures))
-        raise
+
+    def finished(task: ChunkTask, record: dict) -> None:
+        nonlocal done
+        if not Path(task.root_path).exists():
+            raise FileNotFoundError(
+                f"a dask worker wrote {task.root_path!r}, but this machine does not see it; workers must see the "
+                "output directory at the same path: put it on a filesystem shared with them"
+            )
+        records[task.index] = record
+        done += 1
+        bar.advance(record["n_generated"])
+        bar.update(description=f"{description} (chunk {done}/{n_chunks})")
+
+    run_tasks(
+        client,
+        run_chunk_task,
+        tasks,
+        keys=[f"turbosim-chunk-{t.index:04d}-{run_id}" for t in tasks],
+        retries=CHUNK_RETRIES,
+        on_result=finished,
+        lost=lambda t: (
+            f"chunk {t.index} was lost with its worker too many times "
+            "(distributed.scheduler.allowed-failures); complete chunks are kept: rerun to resume"
+        ),
+    )
     return records

@@ -47,7 +47,7 @@ def _same_arrays(a: Path, b: Path) -> bool:
 
 def _versus_dask(n: int, scheduler: str) -> None:
     """Local pool and dask, 1 and N workers, on the same events and chunks (2N chunks of n / 2N events)."""
-    from turbosim_hep.scheduler import local_workers, open_client
+    from turbosim_hep.runtime.cluster import local_workers, open_client
 
     n_max = local_workers(scheduler)
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import uproot
 
-from turbosim_hep.events import events_from_features, reco_to_features
+from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.io.root import read_events, write_events
 
 

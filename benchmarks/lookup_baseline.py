@@ -4,7 +4,7 @@ Run ``python benchmarks/lookup_baseline.py lookup.pt DATA...`` after ``turbosim 
 lookup.pt``. Simulates the test split (by the file's split fractions) with the lookup and prints the KS statistic
 against the full simulation of m_tt, m_W(had), m_t(lep), m_t(had), the jet1 and MET features, and simulate events/s.
 With ``--variants`` it also refits on the train split with the response-test binning and with the full MET balance,
-the measurements behind the defaults of :mod:`turbosim_hep.baselines.lookup_tables`.
+the measurements behind the defaults of :mod:`turbosim_hep.baselines.lookup.tables`.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    from turbosim_hep.baselines.lookup import LookupTransform, fit_lookup
+    from turbosim_hep.baselines.lookup.tables import fit_lookup
+    from turbosim_hep.baselines.lookup.transform import LookupTransform
+    from turbosim_hep.events.split import split_mask
     from turbosim_hep.model.data import load_pairs
-    from turbosim_hep.split import split_mask
 
     tf = LookupTransform.load(args.model)
     fractions = tf.loaded.config.split_fractions

@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/otus_baseline.py`` (paper sizes: batch 20,000, 1000 directions) or ``--quick``.
 Prints seconds per step, the time of the numpy and torch sorts that dominate it, and simulate events/s of
-:class:`~turbosim_hep.baselines.otus.OtusTransform` with per-event noise.
+:class:`~turbosim_hep.baselines.otus.transform.OtusTransform` with per-event noise.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from turbosim_hep.baselines.otus_checkpoint import LoadedOtus
-    from turbosim_hep.baselines.otus_model import (
+    from turbosim_hep.baselines.otus.checkpoint import LoadedOtus
+    from turbosim_hep.baselines.otus.config import OtusConfig
+    from turbosim_hep.baselines.otus.model import (
         OtusModel,
         _sorted_rows,
         random_directions,
         reconstruction_loss,
         sliced_wasserstein2,
     )
-    from turbosim_hep.baselines.otus_training import OtusConfig
 
     batch, slices, n_inf = (2000, 100, 20_000) if args.quick else (20_000, 1000, 200_000)
     g = torch.Generator().manual_seed(0)
@@ -65,7 +65,7 @@ def main() -> None:
     print(f"stage-1 step: {t_step:.3f} s  ({batch / t_step:,.0f} events/s)")
     print(f"sort of the {slices} x {batch} projections: numpy {t_np:.3f} s, torch.sort {t_torch:.3f} s")
 
-    from turbosim_hep.baselines.otus import OtusTransform
+    from turbosim_hep.baselines.otus.transform import OtusTransform
 
     model.eval()
     loaded = LoadedOtus(model=model, config=OtusConfig(), provenance={}, history={}, validation={}, path="-")

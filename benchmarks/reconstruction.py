@@ -24,7 +24,7 @@ from types import ModuleType  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from turbosim_hep.events import events_from_features  # noqa: E402
+from turbosim_hep.events.features import events_from_features  # noqa: E402
 from turbosim_hep.physics.reconstruction import reconstruct_features, reconstruct_ttbar  # noqa: E402
 
 _HELPERS = Path(__file__).resolve().parents[1] / "tests" / "physics"

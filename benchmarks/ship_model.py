@@ -1,4 +1,4 @@
-"""Prepare a trained model for shipping in ``turbosim_hep/models/``: inference-only copy plus its check figures.
+"""Prepare a trained model for shipping in ``turbosim_hep/shipped/``: inference-only copy plus its check figures.
 
     python benchmarks/ship_model.py /work/data/models/physics/model.pt ttbar-physics \\
         --data /work/shared/data/ttbar-ref --check-files 4
@@ -6,7 +6,7 @@
 With ``--card quality/quality.json --label LABEL --command "..."`` it also writes the model card ``NAME.md`` from the
 table of ``benchmarks/quality.py`` (run on the test split, the shipped model labelled LABEL among the others).
 
-Writes ``turbosim_hep/models/NAME.pt`` (the checkpoint without optimiser and random-generator states, digest
+Writes ``turbosim_hep/shipped/NAME.pt`` (the checkpoint without optimiser and random-generator states, digest
 recomputed, so it loads like any checkpoint) and ``NAME.json``: the training data (files, event count, SHA-256 of
 the ROOT files' bytes), the training record (epochs, best epoch, seconds) and a *slice check*: figures of
 ``simulate()`` on every event of the first ``--check-files`` files of the data, which ``tests/test_shipped_models.py``
@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "turbosim_hep" / "models"
+MODELS_DIR = Path(__file__).resolve().parents[1] / "turbosim_hep" / "shipped"
 
 
 def write_card(name: str, card: dict, quality_json: Path, label: str, command: str, machine: str) -> Path:
@@ -33,7 +33,7 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
     lines = [
         f"# Model card: `{name}`",
         "",
-        f"Load it by name: `turbosim_hep.transform.load_transform({name!r})`, `turbosim simulate --model {name}`, "
+        f"Load it by name: `load_transform({name!r})` (turbosim_hep.simulation.transform), `turbosim simulate --model {name}`, "
         f"`TurboSimProcessor({name!r})`.",
         "",
         "## Training",
@@ -61,10 +61,10 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
 def main() -> None:
     import torch
 
+    from turbosim_hep.evaluation.model_card import data_digest, slice_check
     from turbosim_hep.io.datasets import resolve_paths
     from turbosim_hep.model.checkpoint import load_model, save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
-    from turbosim_hep.model_card import data_digest, slice_check
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="best checkpoint written by `turbosim train`")

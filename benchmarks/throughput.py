@@ -72,10 +72,10 @@ def main() -> None:
     from coffea import processor
     from turbosim_hep.processors import TurboSimProcessor
 
-    from turbosim_hep.events import events_from_features
+    from turbosim_hep.events.features import events_from_features
     from turbosim_hep.io.nanoevents import TurboSimSchema
     from turbosim_hep.io.root import read_events, write_events
-    from turbosim_hep.transform import TurboSimTransform
+    from turbosim_hep.simulation.transform import TurboSimTransform
 
     n = args.events
     rng = np.random.default_rng(1)

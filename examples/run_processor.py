@@ -40,8 +40,9 @@ def make_executor(name: str, workers: int, scheduler: str | None):
 
 def plot(hists: dict, out: Path) -> list[Path]:
     """One PNG per mass: full sim vs Turbo-Sim with the ratio panel and the fractions outside the range."""
-    from turbosim_hep.plotting import save_figure
-    from turbosim_hep.processor_plots import processor_figure
+    from turbosim_hep.processors.plots import processor_figure
+
+    from turbosim_hep.evaluation.plotting import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []

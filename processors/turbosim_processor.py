@@ -1,7 +1,7 @@
 """TurboSimProcessor: full simulation and Turbo-Sim side by side in a coffea workflow.
 
 ``process(events)`` drops events with NaN, infinity or unphysical values (counted in the cutflow as "finite and
-physical", with a warning; :mod:`turbosim_hep.validity`), selects the events, simulates their partons with a trained
+physical", with a warning; :mod:`~turbosim_hep.events.validity`), selects the events, simulates their partons with a trained
 model, reconstructs the t tbar system of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist``
 per observable with a ``simulation`` axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under
 ``processor.Runner`` with the Iterative, Futures and Dask executors.
@@ -22,10 +22,10 @@ import numpy as np
 from coffea import processor
 
 from turbosim_hep.constants import X_FEATURES
-from turbosim_hep.events import reco_to_features
+from turbosim_hep.events.features import reco_to_features
+from turbosim_hep.events.validity import invalid_events
 from turbosim_hep.physics.reconstruction import reconstruct_features
-from turbosim_hep.validity import invalid_events
-from turbosim_hep.worker_models import _cached_transform, load_transform  # noqa: F401 (re-exported)
+from turbosim_hep.simulation.worker_cache import _cached_transform, load_transform  # noqa: F401 (re-exported)
 
 __all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from turbosim_hep.events import events_from_features
+from turbosim_hep.events.features import events_from_features
 
 
 def toy_features(n: int, rng: np.random.Generator, *, massless: bool = False) -> np.ndarray:

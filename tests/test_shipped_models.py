@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from turbosim_hep.registry import resolve_model_path, shipped_models
-from turbosim_hep.transform import TurboSimTransform, load_transform
+from turbosim_hep.simulation.registry import resolve_model_path, shipped_models
+from turbosim_hep.simulation.transform import TurboSimTransform, load_transform
 
 SHIPPED = shipped_models()
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ttbar-ref"
@@ -52,7 +52,7 @@ def test_an_edited_copy_of_a_shipped_model_is_refused(tmp_path):
 @pytest.mark.skipif(not REFERENCE.exists(), reason=f"the reference sample {REFERENCE} is not beside the checkout")
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_model_reproduces_its_slice_check(name):
-    from turbosim_hep.model_card import slice_check
+    from turbosim_hep.evaluation.model_card import slice_check
 
     card = json.loads(SHIPPED[name].with_suffix(".json").read_text())
     want = card["slice_check"]

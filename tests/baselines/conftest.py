@@ -35,7 +35,8 @@ def toy_sample() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="session")
 def otus_checkpoint(tmp_path_factory, toy_sample):
     """Path of an OTUS model trained for a few epochs on ``toy_sample``."""
-    from turbosim_hep.baselines.otus import OtusConfig, train_otus_arrays
+    from turbosim_hep.baselines.otus.config import OtusConfig
+    from turbosim_hep.baselines.otus.training import train_otus_arrays
 
     torch.set_num_threads(1)
     config = OtusConfig(epochs=3, stage2_epochs=2, batch_size=256, n_slices=50, seed=5)

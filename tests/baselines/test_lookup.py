@@ -9,21 +9,18 @@ import pytest
 import torch
 
 from tests.physics.toy_ttbar import toy_ttbar_partons
-from turbosim_hep.baselines.lookup import (
-    FORMAT,
-    LookupConfig,
-    LookupTransform,
-    fit_lookup,
-    fit_lookup_arrays,
-    load_lookup,
-)
-from turbosim_hep.baselines.lookup_tables import NOISE_DIM, simulate_lookup
+from turbosim_hep.baselines.lookup.checkpoint import FORMAT, load_lookup
+from turbosim_hep.baselines.lookup.config import LookupConfig
+from turbosim_hep.baselines.lookup.fit import fit_lookup_arrays
+from turbosim_hep.baselines.lookup.tables import NOISE_DIM, fit_lookup, simulate_lookup
+from turbosim_hep.baselines.lookup.transform import LookupTransform
 from turbosim_hep.cli import main
 from turbosim_hep.evaluation.response import response_ratios
-from turbosim_hep.events import events_from_features, validate
+from turbosim_hep.events.features import events_from_features
+from turbosim_hep.events.split import split_mask
+from turbosim_hep.events.validity import validate
 from turbosim_hep.io.root import write_events
-from turbosim_hep.kinematics import p4_from_ptetaphim, ptetaphim_from_p4
-from turbosim_hep.split import split_mask
+from turbosim_hep.physics.kinematics import p4_from_ptetaphim, ptetaphim_from_p4
 
 #: Relative pT resolution of the toy detector below / above 50 GeV parton pT.
 SIGMA = {"low": 0.20, "high": 0.08}

@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from turbosim_hep.baselines.otus import (
-    FORMAT,
-    OtusTransform,
-    is_otus_checkpoint,
-    load_otus,
-)
-from turbosim_hep.baselines.otus_checkpoint import read_otus
+from turbosim_hep.baselines.otus.checkpoint import FORMAT, is_otus_checkpoint, load_otus, read_otus
+from turbosim_hep.baselines.otus.transform import OtusTransform
 from turbosim_hep.constants import LAYOUT_VERSION
-from turbosim_hep.events import reco_as_stored
-from turbosim_hep.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.events.features import reco_as_stored
+from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
 
 
 def test_checkpoint_holds_plain_data_and_round_trips(otus_checkpoint):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from tests.baselines.conftest import toy_pairs
-from turbosim_hep.baselines.otus import OtusTransform
+from turbosim_hep.baselines.otus.transform import OtusTransform
 from turbosim_hep.cli import main
-from turbosim_hep.events import events_from_features
+from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from turbosim_hep.baselines.otus_model import (
+from turbosim_hep.baselines.otus.model import (
     X_MASSES_GEV,
     Z_MASSES_GEV,
     OtusModel,

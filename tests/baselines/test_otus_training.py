@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from tests.baselines.conftest import toy_pairs
-from turbosim_hep.baselines.otus import OtusConfig, load_otus, train_otus_arrays
-from turbosim_hep.split import split_mask
+from turbosim_hep.baselines.otus.checkpoint import load_otus
+from turbosim_hep.baselines.otus.config import OtusConfig
+from turbosim_hep.baselines.otus.training import train_otus_arrays
+from turbosim_hep.events.split import split_mask
 
 
 def test_config_defaults_are_the_papers_and_round_trip():

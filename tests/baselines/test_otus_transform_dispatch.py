@@ -4,9 +4,10 @@ import awkward as ak
 import numpy as np
 
 from tests.conftest import toy_features
-from turbosim_hep.baselines.otus import OtusTransform
-from turbosim_hep.events import events_from_features, reco_to_features, validate
-from turbosim_hep.transform import TurboSimTransform, load_transform
+from turbosim_hep.baselines.otus.transform import OtusTransform
+from turbosim_hep.events.features import events_from_features, reco_to_features
+from turbosim_hep.events.validity import validate
+from turbosim_hep.simulation.transform import TurboSimTransform, load_transform
 
 
 def test_load_transform_tells_otus_from_turbosim(otus_checkpoint, tmp_path):

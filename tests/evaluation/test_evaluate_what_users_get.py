@@ -14,10 +14,10 @@ from tests.conftest import toy_features
 from turbosim_hep.cli import main
 from turbosim_hep.evaluation.report import check_split, evaluate, run_model
 from turbosim_hep.evaluation.samples import load_features
-from turbosim_hep.events import events_from_features, reco_to_features
+from turbosim_hep.events.features import events_from_features, reco_to_features
+from turbosim_hep.events.split import split_mask
 from turbosim_hep.io.root import write_events
-from turbosim_hep.split import split_mask
-from turbosim_hep.transform import TurboSimTransform
+from turbosim_hep.simulation.transform import TurboSimTransform
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from turbosim_hep.evaluation import markdown
+from turbosim_hep.evaluation.plotting import plot_samples
 from turbosim_hep.evaluation.report import make_samples, report_from_samples
-from turbosim_hep.plotting import plot_samples
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def _report(samples, run: Path, n_files: int):
 
 
 def test_report_links_its_plots_by_relative_links_that_survive_moving_the_folder(samples, tmp_path, monkeypatch):
-    from turbosim_hep import plotting
+    from turbosim_hep.evaluation import plotting
 
     def save_unrendered(fig, stem, *, formats, **_):  # the file names plot_samples chooses, without the drawing
         paths = [Path(f"{stem}.{fmt}") for fmt in formats]

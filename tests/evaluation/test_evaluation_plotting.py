@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from turbosim_hep.plotting import (
+from turbosim_hep.evaluation.plotting import (
     auto_range,
     comparison_figure,
     overview_figure,
@@ -60,7 +60,7 @@ def samples(ttbar, toy_detector_fn):
 @pytest.fixture
 def saved_figures(monkeypatch):
     """The figures ``plot_samples`` would save, by file stem (nothing is rendered)."""
-    from turbosim_hep import plotting
+    from turbosim_hep.evaluation import plotting
 
     figures = {}
 

@@ -12,7 +12,7 @@ from turbosim_hep.evaluation.report import (
     evaluate,
     load_features,
 )
-from turbosim_hep.split import split_mask
+from turbosim_hep.events.split import split_mask
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_nonfinite_outputs_are_counted_not_propagated(ttbar, outputs):
 
 
 def test_evaluate_runs_the_model_on_the_test_split_of_a_root_file(tmp_path, ttbar, fake_transform_cls):
-    from turbosim_hep.events import events_from_features
+    from turbosim_hep.events.features import events_from_features
     from turbosim_hep.io.root import write_events
 
     z, x = ttbar

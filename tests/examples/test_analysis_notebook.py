@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import toy_features
-from turbosim_hep.events import events_from_features
+from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
 
 NOTEBOOK = Path(__file__).parents[2] / "examples" / "analysis.ipynb"

@@ -6,7 +6,7 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from turbosim_hep.events import make_events, momentum4d
+from turbosim_hep.events.layout import make_events, momentum4d
 from turbosim_hep.generation.detector import ecal_sigma, simulate_detector
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.jets import jet_energy_scale

@@ -19,7 +19,7 @@ import uproot
 
 from turbosim_hep.constants import TREE_NAME
 from turbosim_hep.generation.pipeline import generate
-from turbosim_hep.scheduler import local_workers, open_client
+from turbosim_hep.runtime.cluster import local_workers, open_client
 
 SEED = 11
 N_EVENTS = 600

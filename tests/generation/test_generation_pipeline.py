@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from turbosim_hep.constants import PARTON_PDG_IDS
-from turbosim_hep.events import validate
+from turbosim_hep.events.validity import validate
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pipeline import chunk_seeds, generate
 from turbosim_hep.io.root import read_events
@@ -36,7 +36,7 @@ def events(sample):
 
 
 def _p4(events):
-    from turbosim_hep.events import partons_to_features
+    from turbosim_hep.events.features import partons_to_features
 
     return partons_to_features(events).astype(np.float64).reshape(len(events), 6, 4)
 

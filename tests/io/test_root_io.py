@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import uproot
 
-from turbosim_hep.events import partons_to_features, reco_to_features
+from turbosim_hep.events.features import partons_to_features, reco_to_features
 from turbosim_hep.io.root import iterate_events, read_events, write_events
 
 

@@ -6,7 +6,8 @@ import torch
 
 from tests.conftest import toy_features
 from turbosim_hep.cli import main
-from turbosim_hep.events import events_from_features, make_events
+from turbosim_hep.events.features import events_from_features
+from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.datasets import resolve_paths
 from turbosim_hep.io.root import write_events
 from turbosim_hep.model.checkpoint import load_model

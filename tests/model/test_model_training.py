@@ -153,7 +153,7 @@ def test_cosine_schedule_runs_from_lr_down_to_a_twentieth():
 
 
 def test_physics_preset_trains_and_its_checkpoint_simulates_physical_jets(tmp_path):
-    from turbosim_hep.transform import TurboSimTransform
+    from turbosim_hep.simulation.transform import TurboSimTransform
 
     z, x, event = toy_pairs(1200, seed=4)
     z[:, 3::4] = np.sqrt((z.reshape(-1, 6, 4)[..., :3] ** 2).sum(-1)) + 5  # physical energies

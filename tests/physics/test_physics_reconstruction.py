@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from turbosim_hep.constants import M_TOP_GEV, M_W_GEV
-from turbosim_hep.events import BEHAVIOR, events_from_features
+from turbosim_hep.events.features import events_from_features
+from turbosim_hep.events.layout import BEHAVIOR
 from turbosim_hep.generation.pythia import PYTHIA_SETTINGS as GENERATOR_SETTINGS
 from turbosim_hep.physics import kernels
 from turbosim_hep.physics.reconstruction import (

@@ -6,8 +6,7 @@ from pathlib import Path
 import hist
 import numpy as np
 import pytest
-
-from turbosim_hep.processor_plots import flow_fractions, processor_figure
+from turbosim_hep.processors.plots import flow_fractions, processor_figure
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "run_processor.py"
 

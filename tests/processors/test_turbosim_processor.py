@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import toy_features
-from turbosim_hep.events import events_from_features
+from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
 
 
@@ -89,7 +89,8 @@ def test_bad_model_path_and_selection_are_clear_errors(fileset, tmp_path):
 
 
 def test_demo_processor_step_plots_the_masses_with_ratio_panels(fileset, model_path, tmp_path, monkeypatch):
-    from turbosim_hep import demo, plotting
+    from turbosim_hep.cli import demo
+    from turbosim_hep.evaluation import plotting
 
     figures, real_save = [], plotting.save_figure
 

@@ -17,7 +17,7 @@ import numpy as np
 import uproot
 
 from tests.conftest import toy_features
-from turbosim_hep.events import events_from_features
+from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import events_to_branches, write_events
 
 N = 300
@@ -266,7 +266,7 @@ def _simulate_over_foreign_file(d: Path, model: Path) -> Built:
 
 
 def _simulate_rerun_other_seed(d: Path, model: Path) -> Built:
-    from turbosim_hep.simulate_files import simulate_files
+    from turbosim_hep.simulation.files import simulate_files
 
     src = good(d)
     (made,) = simulate_files([src], model, d / "sim", seed=1, progress=False)

@@ -12,9 +12,9 @@ import pytest
 
 from tests.reliability.corpus import branches, events, good, set_value, write_branches
 from turbosim_hep.cli import main
+from turbosim_hep.events.validity import MASS2_TOLERANCE, check_features, invalid_events, validate
 from turbosim_hep.io.root import read_events, write_events
-from turbosim_hep.simulate_files import sidecar_path, simulate_files
-from turbosim_hep.validity import MASS2_TOLERANCE, check_features, invalid_events, validate
+from turbosim_hep.simulation.files import sidecar_path, simulate_files
 
 
 def test_rounding_sized_negative_masses_pass_and_real_ones_fail():
@@ -43,7 +43,7 @@ def test_invalid_events_counts_per_branch_for_readers_that_drop():
 def test_feature_check_names_object_and_row():
     x = events(5)
     from turbosim_hep.constants import RECO_NAMES
-    from turbosim_hep.events import reco_to_features
+    from turbosim_hep.events.features import reco_to_features
 
     feats = reco_to_features(x).astype(np.float64)
     check_features(feats, source="f.h5", objects=RECO_NAMES)

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Fit the classical fast simulation: per-parton detector responses stored in bins of parton pT and "
         "|eta|, the MET as the smeared neutrino. Uses the same deterministic train split as 'turbosim train'; takes "
         "seconds. DATA are ROOT files, directories of chunk-*.root or a coffea fileset.json. Unset options take the "
-        "defaults of turbosim_hep.baselines.lookup.LookupConfig.",
+        "defaults of turbosim_hep.baselines.lookup.config.LookupConfig.",
     )
     p.add_argument("data", nargs="+", metavar="DATA", help="ROOT files, directories or fileset.json")
     p.add_argument("--out", required=True, help="model file to write, e.g. lookup.pt")
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turbosim_hep.baselines.lookup import fit_lookup_files
+    from turbosim_hep.baselines.lookup.fit import fit_lookup_files
 
     names = {
         "seed": "seed",

@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the OTUS baseline for comparison with Turbo-Sim",
         description="Train OTUS (Howard et al. 2021, arXiv:2101.08944) on the same deterministic train split as "
         "'turbosim train'. DATA are ROOT files, directories of chunk-*.root or a coffea fileset.json. Unset options "
-        "take the defaults of turbosim_hep.baselines.otus.OtusConfig (the paper's, except 200 epochs).",
+        "take the defaults of turbosim_hep.baselines.otus.config.OtusConfig (the paper's, except 200 epochs).",
     )
     p.add_argument("data", nargs="+", metavar="DATA", help="ROOT files, directories or fileset.json")
     p.add_argument("--out", required=True, help="model file to write, e.g. otus.pt")
@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from turbosim_hep.baselines.otus import OtusConfig, train_otus
+    from turbosim_hep.baselines.otus.config import OtusConfig
+    from turbosim_hep.baselines.otus.training import train_otus
 
     if args.threads:
         torch.set_num_threads(args.threads)

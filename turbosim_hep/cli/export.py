@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export",
         help="export the decoder (or encoder) as TorchScript (.pt) or a torch.export program (.pt2)",
         description="The exported module maps GeV features and explicit noise to GeV features; load it with "
-        "turbosim_hep.export.TurboSimTorchWrapper (a coffea.ml_tools.torch_wrapper) to get the transform's numbers.",
+        "turbosim_hep.model.export.TurboSimTorchWrapper (a coffea.ml_tools.torch_wrapper) to "
+        "get the transform's numbers.",
     )
     p.add_argument("model", help="checkpoint written by 'turbosim train'")
     p.add_argument("output", help="file to write: .pt (TorchScript) or .pt2 (torch.export)")
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turbosim_hep.export import export_model
+    from turbosim_hep.model.export import export_model
 
     out = export_model(args.model, args.output, direction=args.direction, seed=args.seed)
     print(f"wrote {out}")

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from turbosim_hep.generation.detector_card import DetectorCard
     from turbosim_hep.generation.pipeline import generate
-    from turbosim_hep.scheduler import open_client
+    from turbosim_hep.runtime.cluster import open_client
 
     card = DetectorCard() if args.jet_r is None else DetectorCard(jet_r=args.jet_r)
     options = {

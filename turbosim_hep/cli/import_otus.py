@@ -27,10 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from turbosim_hep.io.atomic import atomic_path, check_outputs
     from turbosim_hep.io.digests import file_sha256
     from turbosim_hep.io.otus import read_otus
-    from turbosim_hep.io.output_safety import check_outputs
-    from turbosim_hep.io.root import atomic_path, write_events
+    from turbosim_hep.io.root import write_events
 
     out, side = Path(args.output), Path(args.output + ".json")
     check_outputs([out, side], [args.input], verb="import-otus")

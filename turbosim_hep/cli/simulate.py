@@ -38,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import contextlib
 
-    from turbosim_hep.scheduler import open_client
-    from turbosim_hep.simulate_files import simulate_files
+    from turbosim_hep.runtime.cluster import open_client
+    from turbosim_hep.simulation.files import simulate_files
 
     with contextlib.nullcontext() if args.scheduler is None else open_client(args.scheduler) as client:
         done = simulate_files(

@@ -184,7 +184,7 @@ class Report:
 
         ``report.md`` links the plots already in ``out/plots`` and names its inputs relative to ``out``.
         """
-        from turbosim_hep.io.root import atomic_path
+        from turbosim_hep.io.atomic import atomic_path
 
         out = Path(out)
         paths = (out / "report.json", out / "report.md")
@@ -326,14 +326,14 @@ def _report_with_response(samples, z_true, x_true, x_gen, *, response: bool, **k
 def _load_model(model: Any, seed: int | None) -> Any:
     if hasattr(model, "simulate_features"):
         return model
-    from turbosim_hep.registry import resolve_model_path
+    from turbosim_hep.simulation.registry import resolve_model_path
 
     path = resolve_model_path(model)
     if not path.exists():
         raise FileNotFoundError(
             f"model {str(path)!r} does not exist (give a checkpoint saved by `turbosim train` or `baseline-otus`)"
         )
-    from turbosim_hep.transform import load_transform
+    from turbosim_hep.simulation.transform import load_transform
 
     return load_transform(path, seed=seed)
 
@@ -373,7 +373,7 @@ def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | Non
     model that did not select on it: ``transform.used_splits``) or ``"all"``/``None`` (every event: for a
     dedicated sample made with other seeds; refused when a file is one the model was trained on).
     """
-    from turbosim_hep.split import DEFAULT_FRACTIONS
+    from turbosim_hep.events.split import DEFAULT_FRACTIONS
 
     if split not in (*EVALUATION_SPLITS, None):
         raise ValueError(f"split must be one of {EVALUATION_SPLITS!r}, got {split!r}")
@@ -398,11 +398,11 @@ def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | Non
 
 def _check_report_outputs(out: Path, data: Any, model: Any) -> None:
     """Refuse an ``out`` whose report files would replace an input (a data file or the model file)."""
-    from turbosim_hep.io.output_safety import check_outputs
+    from turbosim_hep.io.atomic import check_outputs
 
     inputs: list[Path] = []
     if isinstance(model, str | os.PathLike):
-        from turbosim_hep.registry import resolve_model_path
+        from turbosim_hep.simulation.registry import resolve_model_path
 
         inputs.append(resolve_model_path(model))
     if not isinstance(data, Mapping) and not hasattr(data, "fields"):
@@ -424,7 +424,7 @@ def run_model(
     x̃ and x̂ have their jets sorted as ``simulate()`` returns them. A transform that only simulates
     (``transform.directions == ("simulate",)``) gives ``None`` for the other three.
     """
-    from turbosim_hep.progress import progress_bar
+    from turbosim_hep.runtime.progress import progress_bar
 
     timings = {} if timings is None else timings
     unfolds = "unfold" in getattr(transform, "directions", ("simulate", "unfold"))
@@ -464,7 +464,7 @@ def score_transform(
     is compared on the same halves. Returns the report, the compared samples and the outputs
     (``x_tilde``, ``z_tilde``, ``x_hat``, ``z_hat`` [GeV], ``None`` where the transform lacks a direction).
     """
-    from turbosim_hep.split import split_uniform
+    from turbosim_hep.events.split import split_uniform
 
     meta = dict(meta or {})
     timings = meta.setdefault("timing", {})
@@ -502,7 +502,7 @@ def evaluate(
 
     Parameters
     ----------
-    model : Turbo-Sim or OTUS checkpoint path (``turbosim_hep.transform.load_transform``) or any object with
+    model : Turbo-Sim or OTUS checkpoint path (``turbosim_hep.simulation.transform.load_transform``) or any object with
         ``simulate_features(z, *, run, luminosity_block, event)`` (x̃ = D(z)) and
         ``unfold_features(x, *, run, luminosity_block, event)`` (z̃ = E(x)), ``(n, 24)`` GeV in and out.
     data : see :func:`load_features` (ROOT files, directories, fileset JSON, events array or ``{"z", "x"}``).
@@ -551,7 +551,7 @@ def evaluate(
     timings["metrics_s"] = time.perf_counter() - t1
     out = Path(out)
     if plots:
-        from turbosim_hep.plotting import plot_samples
+        from turbosim_hep.evaluation.plotting import plot_samples
 
         t1 = time.perf_counter()
         plot_samples(samples, out / "plots", formats=plot_formats, variables=plot_variables)

@@ -16,7 +16,7 @@ import numpy as np
 
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.evaluation.metrics import ks_expected_floor, ks_statistic
-from turbosim_hep.kinematics import ptetaphim_from_p4
+from turbosim_hep.physics.kinematics import ptetaphim_from_p4
 
 __all__ = (
     "DEFAULT_PT_BINS_GEV",

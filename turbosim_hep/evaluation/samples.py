@@ -178,7 +178,7 @@ def _features_of(chunk, source: str, select: Callable) -> tuple[np.ndarray, ...]
     """(z, x, run, lumi, event) of the selected events of one chunk; layout errors name ``source``."""
     import awkward as ak
 
-    from turbosim_hep.events import partons_to_features, reco_to_features
+    from turbosim_hep.events.features import partons_to_features, reco_to_features
 
     ids = [ak.to_numpy(chunk[k]) for k in ("run", "luminosityBlock", "event")]
     try:
@@ -198,15 +198,15 @@ def load_features(
     """Paired Z and X features of the ``split`` events of ``data``.
 
     ``data`` is a ROOT file, a directory (its ``fileset.json`` or ``*.root``), a coffea fileset JSON, a list of
-    these, an events array (:mod:`turbosim_hep.events`), or a mapping with ``z`` and ``x`` ``(n, 24)`` arrays and
+    these, an events array (:mod:`turbosim_hep.events.layout`), or a mapping with ``z`` and ``x`` ``(n, 24)`` arrays and
     optionally ``run``, ``luminosityBlock``, ``event`` (default: 1, 1, row index). ``split=None`` keeps every event;
     ``fractions`` are the (train, validation, test) fractions of the split (default
-    :data:`turbosim_hep.split.DEFAULT_FRACTIONS`: pass the model's own); ``max_events`` keeps the first that many
+    :data:`turbosim_hep.events.split.DEFAULT_FRACTIONS`: pass the model's own); ``max_events`` keeps the first that many
     selected events.
     """
     import awkward as ak
 
-    from turbosim_hep.split import DEFAULT_FRACTIONS, split_mask
+    from turbosim_hep.events.split import DEFAULT_FRACTIONS, split_mask
 
     fr = DEFAULT_FRACTIONS if fractions is None else tuple(fractions)
 
@@ -229,8 +229,8 @@ def load_features(
     elif isinstance(data, ak.Array):
         parts, sources = [_features_of(data, "<events array>", select)], ("<events array>",)
     else:
+        from turbosim_hep.events.ids import check_unique_ids
         from turbosim_hep.io.datasets import resolve_inputs
-        from turbosim_hep.io.event_ids import check_unique_ids
         from turbosim_hep.io.root import iterate_events
 
         inputs = resolve_inputs(data)

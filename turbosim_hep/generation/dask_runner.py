@@ -9,7 +9,7 @@ absolute path (a shared filesystem); this process only collects the small sideca
 Retries are safe: a task whose worker dies is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``
 times, 3 by default), and one that raises is rerun up to :data:`CHUNK_RETRIES` times; an attempt rewrites the same
 events, and two attempts of a chunk running at once (a worker presumed lost but still running) each rename a
-complete file of their own onto the same name. Workers should run one thread each (see :mod:`turbosim_hep.scheduler`).
+complete file of their own onto the same name. Workers should run one thread each (:mod:`~turbosim_hep.runtime.cluster`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from turbosim_hep.generation.pipeline import ChunkTask, run_chunk
-from turbosim_hep.scheduler import run_tasks
+from turbosim_hep.runtime.cluster import run_tasks
 
 __all__ = ("CHUNK_RETRIES", "describe_client", "run_chunk_task", "run_on_client")
 

@@ -46,12 +46,12 @@ import awkward as ak
 import numpy as np
 
 from turbosim_hep.constants import LAYOUT_VERSION, M_ELECTRON_GEV, TREE_NAME
-from turbosim_hep.events import make_events, make_partons, momentum4d
+from turbosim_hep.events.layout import make_events, make_partons, momentum4d
 from turbosim_hep.generation.detector import DetectorOutput, simulate_detector, warm_up
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pythia import PYTHIA_SETTINGS, ParticleBatch, generate_batch, make_pythia, pythia_seed
 from turbosim_hep.generation.selection import otus_selection
-from turbosim_hep.kinematics import ptetaphim_from_p4
+from turbosim_hep.physics.kinematics import ptetaphim_from_p4
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -111,7 +111,7 @@ def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
 def build_events(
     batch: ParticleBatch, det: DetectorOutput, *, first_event: int, luminosity_block: int, run: int = 1
 ) -> ak.Array:
-    """The events array (layout of :mod:`turbosim_hep.events`) of a simulated batch.
+    """The events array (layout of :mod:`turbosim_hep.events.layout`) of a simulated batch.
 
     Besides the layout's collections it carries ``Jet_partonIdx`` (index 2..5 of the quark, in the six-parton
     collection, within Delta R 0.4 of the jet's axis, from the quarks' event-record copies; -1 if none) and the
@@ -170,7 +170,8 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
     ``report(n)`` is called after every batch with the number of events just generated.
     """
     from turbosim_hep.generation.pythia import sigma_pb
-    from turbosim_hep.io.root import atomic_path, write_events
+    from turbosim_hep.io.atomic import atomic_path
+    from turbosim_hep.io.root import write_events
 
     t_start = time.perf_counter()
     timing = {"pythia_s": 0.0, "detector_s": 0.0, "clustering_s": 0.0, "events_s": 0.0, "write_s": 0.0}
@@ -364,7 +365,7 @@ def generate(
     workers : int or None
         Worker processes (spawned) on this machine; None or 1 runs in this process. Not with ``client``.
     client : distributed.Client or None
-        Run one task per chunk on this dask cluster instead (:func:`turbosim_hep.scheduler.open_client` makes one).
+        Run one task per chunk on this dask cluster instead (:func:`~turbosim_hep.runtime.cluster.open_client`).
         Its workers write the chunks, so ``out`` must be on a filesystem they share, at the same path; start them
         with one thread each. The events are the same as with the local pool.
     seed : int
@@ -393,11 +394,11 @@ def generate(
     -------
     >>> from turbosim_hep import generate
     >>> generate(2000, "ttbar-small", workers=2, seed=7)  # doctest: +SKIP
-    >>> from turbosim_hep.scheduler import open_client
+    >>> from turbosim_hep.runtime.cluster import open_client
     >>> with open_client("local:2") as client:  # doctest: +SKIP
     ...     generate(2000, "ttbar-small", client=client, seed=7)
     """
-    from turbosim_hep.progress import progress_bar
+    from turbosim_hep.runtime.progress import progress_bar
 
     if workers is not None and client is not None:
         raise ValueError(
@@ -509,7 +510,7 @@ def _drain(progress_queue, bar) -> None:
 def _write_outputs(
     out: Path, records: list[dict], spec: dict, card: DetectorCard, n_events: int, wall_s: float, made: dict
 ) -> None:
-    from turbosim_hep.io.root import atomic_path
+    from turbosim_hep.io.atomic import atomic_path
 
     n_gen = sum(r["n_generated"] for r in records)
     weights = np.array([r["n_generated"] for r in records], dtype=float)

@@ -20,7 +20,7 @@ def _mass(p: np.ndarray) -> np.ndarray:
 
 
 def _parton_p4(events: ak.Array) -> np.ndarray:
-    from turbosim_hep.events import partons_to_features
+    from turbosim_hep.events.features import partons_to_features
 
     return partons_to_features(events).astype(np.float64).reshape(len(events), 6, 4)
 
@@ -36,8 +36,8 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
     import matplotlib.pyplot as plt
     import mplhep
 
+    from turbosim_hep.evaluation.plotting import header_label
     from turbosim_hep.io.root import iterate_events
-    from turbosim_hep.plotting import header_label
 
     out = Path(out)
     files = sorted(out.glob("chunk-*.root"))

@@ -8,9 +8,7 @@ filled with ``extend`` in chunks; every write goes to a temporary file in the sa
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -19,11 +17,11 @@ import numpy as np
 import uproot
 
 from turbosim_hep.constants import TREE_NAME
-from turbosim_hep.events import BEHAVIOR
-from turbosim_hep.validity import validate as _validate
+from turbosim_hep.events.layout import BEHAVIOR
+from turbosim_hep.events.validity import validate as _validate
+from turbosim_hep.io.atomic import atomic_path
 
 __all__ = (
-    "atomic_path",
     "events_to_branches",
     "iterate_events",
     "open_tree",
@@ -35,42 +33,6 @@ _COLLECTIONS = ("Parton", "Electron", "Jet")
 _VECTOR_NAMES = {"Parton": "Momentum4D", "Electron": "Momentum4D", "Jet": "Momentum4D", "MET": "Momentum2D"}
 
 PathLike = str | os.PathLike
-
-
-@contextlib.contextmanager
-def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), overwrite: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block finishes.
-
-    Refuses (``ValueError``) when ``path`` is one of ``inputs`` and (``FileExistsError``) when it exists and
-    ``overwrite`` is false. On an exception the temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    target = path.resolve()
-    for src in inputs:
-        if Path(src).resolve() == target:
-            raise ValueError(f"refusing to write {str(path)!r}: it is also an input; choose another output path")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; remove it or pass overwrite=True")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    # mkstemp creates 0600; a finished file gets the mode any new file of the user would (0666 minus the umask),
-    # so colleagues sharing a directory can read it
-    os.chmod(tmp_path, 0o666 & ~_umask())
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _umask() -> int:
-    # os.umask can only be read by setting it; the old value is restored at once
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def events_to_branches(events: ak.Array) -> dict[str, ak.Array | np.ndarray]:
@@ -241,7 +203,7 @@ def read_events(
 
     ``collections`` (e.g. ``("Parton",)`` or ``("Electron", "Jet", "MET")``) limits what is read and makes the
     named ones required; ``None`` reads every branch. ``validate`` applies the toolkit's validation policy
-    (:mod:`turbosim_hep.validity`): a non-finite or unphysical value is a ``ValueError`` naming the file, tree,
+    (:mod:`turbosim_hep.events.validity`): a non-finite or unphysical value is a ``ValueError`` naming the file, tree,
     branch and entry.
     """
     t = open_tree(path, tree=tree)

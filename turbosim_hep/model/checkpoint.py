@@ -80,7 +80,7 @@ def save_checkpoint(
     state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint atomically (temporary file + rename) and return its path."""
-    from turbosim_hep.io.root import atomic_path
+    from turbosim_hep.io.atomic import atomic_path
 
     content: dict[str, Any] = {
         **model_file_header(FORMAT, _FORMAT_VERSION),
@@ -190,7 +190,7 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device | None = N
         raise ValueError(f"checkpoint {str(path)!r}: weights do not match its config: {err}") from err
     norm = {k: v.double().numpy() for k, v in content["normalisation"].items()}
     model.set_normalisation(norm["z_mean"], norm["z_std"], norm["x_mean"], norm["x_std"])
-    from turbosim_hep.device import resolve_device
+    from turbosim_hep.runtime.device import resolve_device
 
     device = resolve_device(device)
     model.to(device).eval()

@@ -196,7 +196,7 @@ class TurboSimConfig:
         of a sample of a few hundred thousand events, so the criterion's noise stays below the differences it
         decides).
     split_fractions
-        Train / validation / test fractions of :func:`turbosim_hep.split.split_mask`.
+        Train / validation / test fractions of :func:`turbosim_hep.events.split.split_mask`.
     seed
         Seed of the weights' initialisation, the batches and the noise.
     """

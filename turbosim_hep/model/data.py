@@ -17,7 +17,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from turbosim_hep.split import split_mask
+from turbosim_hep.events.split import split_mask
 
 __all__ = ("PairedData", "load_pairs")
 
@@ -68,7 +68,7 @@ class PairedData:
         return cls(z, x, np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape), event, provenance)
 
     def split(self, name: str, *, fractions: tuple[float, float, float]) -> PairedData:
-        """The events of split ``name`` ("train", "validation", "test"), by :func:`turbosim_hep.split.split_mask`."""
+        """The events of split ``name`` ("train", "validation", "test"), by :func:`~turbosim_hep.events.split.split_mask`."""
         mask = split_mask(self.run, self.event, name, fractions=fractions)
         return PairedData(self.z[mask], self.x[mask], self.run[mask], self.event[mask], self.provenance)
 
@@ -85,11 +85,11 @@ def load_pairs(
     Events that cannot form the X features (no electron or fewer than four jets: not passing the selection) are
     dropped with a warning and counted in the provenance. ``progress=None`` shows a bar when stderr is a terminal.
     """
-    from turbosim_hep.events import partons_to_features, reco_to_features
+    from turbosim_hep.events.features import partons_to_features, reco_to_features
+    from turbosim_hep.events.ids import check_unique_ids
     from turbosim_hep.io.datasets import resolve_inputs
-    from turbosim_hep.io.event_ids import check_unique_ids
     from turbosim_hep.io.root import iterate_events, open_tree
-    from turbosim_hep.progress import progress_bar
+    from turbosim_hep.runtime.progress import progress_bar
 
     inputs = resolve_inputs(paths)
     total = sum(open_tree(f.path, tree=f.tree).num_entries for f in inputs)

@@ -28,13 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from turbosim_hep.device import resolve_device
 from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.data import PairedData, load_pairs
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
 from turbosim_hep.model.validation import validate
+from turbosim_hep.runtime.device import resolve_device
 
 __all__ = ("Trainer", "companion_paths", "resolve_device", "train", "train_arrays")
 
@@ -313,7 +313,7 @@ def train_arrays(
 
 
 def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epochs, physics, progress, log) -> Path:
-    from turbosim_hep.progress import progress_bar
+    from turbosim_hep.runtime.progress import progress_bar
 
     config = trainer.config
     batch_events = config.batch_size * (1 + config.critic_steps * bool(trainer.critic_opt))
@@ -409,8 +409,8 @@ def train(
     >>> import turbosim_hep as ts
     >>> ts.train(["data/"], config=ts.TurboSimConfig.preset("turbo"), epochs=20, out="model.pt")  # doctest: +SKIP
     """
+    from turbosim_hep.io.atomic import check_outputs
     from turbosim_hep.io.datasets import resolve_paths
-    from turbosim_hep.io.output_safety import check_outputs
 
     _check_epochs(epochs)
     given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)

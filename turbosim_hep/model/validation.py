@@ -2,7 +2,7 @@
 
 Two criteria (:attr:`TurboSimConfig.selection`), lower is better, both on a fixed, seeded set of validation events,
 every generated X with its jets sorted by pT exactly as ``simulate()`` returns them
-(:func:`turbosim_hep.events.sort_jets`):
+(:func:`turbosim_hep.events.features.sort_jets`):
 
 - ``"physics"`` (default): what users care about. The mean of the ten Table-1 KS columns of arXiv:2112.10629
   (p_y, p_z, E of the parton-level b from z̃ = E(x); p_y, p_z, E of the leading jet and the four reconstructed
@@ -101,7 +101,7 @@ def validate(
     supervised distances ``mse`` per generated sample (normalised units). Generated X have their jets sorted by pT.
     """
     from turbosim_hep.evaluation.metrics import ks_statistics
-    from turbosim_hep.events import reco_as_stored
+    from turbosim_hep.events.features import reco_as_stored
 
     device = next(model.parameters()).device
     was_training = model.training

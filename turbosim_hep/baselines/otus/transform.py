@@ -1,0 +1,49 @@
+"""The OTUS baseline (Howard et al. 2021, arXiv:2101.08944) for side-by-side comparison with Turbo-Sim.
+
+Here: :class:`OtusTransform`, the trained model as the feature-level functions the evaluation calls.
+
+Example
+-------
+>>> from turbosim_hep.baselines.otus.config import OtusConfig
+>>> from turbosim_hep.baselines.otus.training import train_otus
+>>> from turbosim_hep.baselines.otus.transform import OtusTransform
+>>> from turbosim_hep.evaluation.report import evaluate
+>>> train_otus(["data/"], config=OtusConfig(epochs=300), out="otus.pt")           # doctest: +SKIP
+>>> evaluate(OtusTransform.load("otus.pt"), ["data/"], out="eval-otus")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+from turbosim_hep.baselines.otus.checkpoint import FORMAT, load_otus
+from turbosim_hep.simulation.registry import register_model_kind
+from turbosim_hep.simulation.transform import EventTransform
+
+__all__ = ("OtusTransform",)
+
+
+class OtusTransform(EventTransform):
+    """A trained OTUS model in both directions: feature arrays [GeV] and awkward events, like Turbo-Sim's.
+
+    OTUS networks take and return GeV (their normalisation is inside), so no affine maps are needed. The noise of each
+    event is a pure function of the seed and the event's ids (:class:`EventTransform`), so
+    results do not depend on batching or order.
+    """
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+    ) -> OtusTransform:
+        """Load a checkpoint written by ``turbosim baseline-otus`` (safely: no code in the file can run)."""
+        return cls(load_otus(path, device=device), seed=seed, batch_size=batch_size)
+
+    def _network(self, direction: str):
+        model = self.loaded.model
+        return (model.decoder if direction == "simulate" else model.encoder), None, None
+
+    def __repr__(self) -> str:
+        return f"OtusTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
+
+
+register_model_kind(FORMAT, OtusTransform.load, description="OTUS baseline, 'turbosim baseline-otus'")

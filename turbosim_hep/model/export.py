@@ -1,0 +1,166 @@
+"""Export a trained model's decoder (or encoder) for ``coffea.ml_tools.torch_wrapper`` and ``torch.export``.
+
+The exported module works in GeV: ``forward(features, noise)`` with ``features`` ``(n, 24)`` float32 [GeV] and
+``noise`` ``(n, noise_dim)`` standard normals, the normalisation folded in. Passing the noise explicitly (instead of
+``torch.randn`` inside the model) keeps results independent of chunking, executor and retries: use
+:class:`TurboSimTorchWrapper`, which draws it from the event ids exactly as :class:`~turbosim_hep.TurboSimTransform`
+does, so both give the same numbers.
+
+Two formats: TorchScript (``.pt``, what ``torch_wrapper`` loads today; deprecated by torch 2.13 but still working)
+and a ``torch.export`` program (``.pt2``, loaded by :class:`TurboSimTorchWrapper` when the path ends in ``.pt2``).
+The metadata (direction, seed, noise_dim, source model) is stored beside the module as ``turbosim.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import torch
+from coffea.ml_tools.torch_wrapper import torch_wrapper
+from torch import nn
+
+from turbosim_hep.events.features import partons_to_features, reco_as_stored, reco_to_features
+from turbosim_hep.io.atomic import atomic_path
+from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
+
+__all__ = ("GeVModule", "TurboSimTorchWrapper", "export_model", "read_export_metadata")
+
+_DIRECTIONS = {"simulate": ("decoder", "z", "x"), "unfold": ("encoder", "x", "z")}
+
+
+class GeVModule(nn.Module):
+    """One network of a trained model with its normalisation folded in: GeV in, GeV out."""
+
+    def __init__(self, net: nn.Module, mean_in, std_in, mean_out, std_out) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("scale_in", torch.as_tensor(1.0 / np.asarray(std_in), dtype=torch.float32))
+        self.register_buffer("shift_in", torch.as_tensor(np.asarray(mean_in) / np.asarray(std_in), dtype=torch.float32))
+        self.register_buffer("std_out", torch.as_tensor(np.asarray(std_out), dtype=torch.float32))
+        self.register_buffer("mean_out", torch.as_tensor(np.asarray(mean_out), dtype=torch.float32))
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return self.net(features * self.scale_in - self.shift_in, noise) * self.std_out + self.mean_out
+
+
+def _gev_module(loaded, direction: str) -> GeVModule:
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be one of {tuple(_DIRECTIONS)!r}, got {direction!r}")
+    net_name, side_in, side_out = _DIRECTIONS[direction]
+    net = getattr(loaded.model, net_name)
+    module = GeVModule(
+        net,
+        getattr(loaded, f"{side_in}_mean"),
+        getattr(loaded, f"{side_in}_std"),
+        getattr(loaded, f"{side_out}_mean"),
+        getattr(loaded, f"{side_out}_std"),
+    )
+    return module.cpu().eval()
+
+
+def export_model(
+    model: str | os.PathLike, out: str | os.PathLike, *, direction: str = "simulate", seed: int | None = None
+) -> Path:
+    """Export one direction of a checkpoint to ``out``: TorchScript if it ends in ``.pt``, torch.export if ``.pt2``.
+
+    ``seed`` is the noise seed recorded for :class:`TurboSimTorchWrapper` (default: the model's training seed).
+    """
+    from turbosim_hep.model.checkpoint import load_model
+
+    loaded = load_model(model, device="cpu")
+    module = _gev_module(loaded, direction)
+    noise_dim = int(module.net.noise_dim)
+    meta = {
+        "direction": direction,
+        "seed": int(loaded.config.seed if seed is None else seed),
+        "noise_dim": noise_dim,
+        "model": str(Path(model).resolve()),
+    }
+    example = (torch.zeros(2, 24), torch.zeros(2, noise_dim))
+    out = Path(out)
+    with atomic_path(out, inputs=[model]) as tmp:
+        if out.suffix == ".pt2":
+            n = torch.export.Dim("n")
+            program = torch.export.export(module, example, dynamic_shapes=({0: n}, {0: n}))
+            torch.export.save(program, tmp, extra_files={"turbosim.json": json.dumps(meta)})
+        elif out.suffix == ".pt":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                scripted = torch.jit.trace(module, example)
+                torch.jit.save(scripted, str(tmp), _extra_files={"turbosim.json": json.dumps(meta)})
+        else:
+            raise ValueError(f"export path must end in .pt (TorchScript) or .pt2 (torch.export), got {str(out)!r}")
+    return out
+
+
+def read_export_metadata(path: str | os.PathLike) -> dict:
+    """The ``turbosim.json`` metadata stored in an exported file."""
+    path = str(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"exported model {path!r} does not exist; make one with export_model()")
+    extra = {"turbosim.json": ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if path.endswith(".pt2"):
+            torch.export.load(path, extra_files=extra)
+        else:
+            torch.jit.load(path, _extra_files=extra, map_location="cpu")
+    if not extra["turbosim.json"]:
+        raise ValueError(f"{path!r} is not a turbosim export (no turbosim.json inside)")
+    return json.loads(extra["turbosim.json"])
+
+
+class TurboSimTorchWrapper(torch_wrapper):
+    """``coffea.ml_tools.torch_wrapper`` for an exported Turbo-Sim network.
+
+    Call it on NanoEvents (or events arrays of our layout): ``wrapper(events)`` returns the ``(n, 24)`` generated
+    features [GeV] (x~ for "simulate", z~ for "unfold"), with the per-event noise of
+    :class:`~turbosim_hep.TurboSimTransform`, so the numbers match the transform's for the same model and seed.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        meta = read_export_metadata(path)
+        super().__init__(str(path), expected_output_shape=(None, 24))
+        self.direction = meta["direction"]
+        self.seed = int(meta["seed"])
+        self.noise_dim = int(meta["noise_dim"])
+
+    def _create_device(self):
+        return torch.device("cpu")
+
+    def _create_model(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if self.torch_jit.endswith(".pt2"):
+                return torch.export.load(self.torch_jit).module()
+            model = torch.jit.load(self.torch_jit, map_location="cpu")
+        model.eval()
+        return model
+
+    def validate_numpy_input(self, features: np.ndarray, noise: np.ndarray) -> None:
+        if features.ndim != 2 or features.shape[1] != 24 or noise.shape != (len(features), self.noise_dim):
+            raise ValueError(
+                f"exported Turbo-Sim network needs features (n, 24) and noise (n, {self.noise_dim}); "
+                f"got {features.shape!r} and {noise.shape!r}"
+            )
+
+    def prepare_awkward(self, events: ak.Array):
+        if self.direction == "simulate":
+            features = partons_to_features(events["Parton"])
+        else:
+            features = reco_to_features(events)
+        ids = [ak.to_numpy(events[k]) for k in ("run", "luminosityBlock", "event")]
+        keys = row_keys(self.seed, STREAMS[self.direction], *ids, 0)
+        noise = event_noise(keys, self.noise_dim)
+        return (ak.Array(features.astype(np.float32)), ak.Array(noise)), {}
+
+    def postprocess_awkward(self, return_array, *args, **kwargs):
+        """Simulated features as ``simulate()`` gives them: jets sorted by pT, MET E = |p_miss|."""
+        if self.direction != "simulate" or len(return_array) == 0:
+            return return_array
+        return ak.Array(reco_as_stored(ak.to_numpy(return_array)))

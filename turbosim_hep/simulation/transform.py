@@ -1,0 +1,282 @@
+"""TurboSimTransform: a trained Turbo-Sim model as a function on awkward arrays, in both directions.
+
+``simulate`` turns partons (Z) into detector objects (X) in exactly the generator's record layout (Electron, MET,
+Jet with vector behaviour, jets sorted by pT); ``unfold`` goes back. The noise of each event is a pure function of
+the model seed and the event's ``(run, luminosityBlock, event)`` (and the oversampling index), see
+:mod:`turbosim_hep.simulation.noise`, so the output does not depend on chunking, executor or retries.
+
+Example
+-------
+>>> import turbosim_hep as ts
+>>> from turbosim_hep.io.root import read_events
+>>> tf = ts.TurboSimTransform.load("model.pt")
+>>> reco = tf.simulate(read_events("partons.root"))            # ak.Array: run, ..., Electron, MET, Jet
+>>> m_jj = (reco.Jet[:, 0] + reco.Jet[:, 1]).mass
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+
+import awkward as ak
+import numpy as np
+
+from turbosim_hep.constants import N_FEATURES
+from turbosim_hep.events.features import (
+    features_to_partons,
+    features_to_reco,
+    partons_to_features,
+    reco_as_stored,
+    reco_to_features,
+)
+from turbosim_hep.events.layout import make_events
+from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.simulation.registry import load_model_file, register_model_kind
+
+__all__ = ("EventTransform", "TurboSimTransform", "load_transform")
+
+#: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
+Affine = tuple[np.ndarray, np.ndarray]
+
+_IDS = ("run", "luminosityBlock", "event")
+
+
+class EventTransform:
+    """A trained pair of networks applied to feature arrays or awkward events, the noise keyed on event ids.
+
+    Subclasses give :meth:`_network`: the network of a direction ("simulate" = parton -> detector, "unfold" =
+    detector -> parton) with the affine maps that take GeV inputs to its inputs and its outputs to GeV. Everything
+    else (per-event noise, batching, the awkward front end, oversampling) is shared.
+
+    Arguments
+    ---------
+    loaded
+        The loaded checkpoint (with ``.config.seed`` and ``.device``).
+    seed
+        Seed of the per-event noise; ``None`` takes the model's training seed.
+    batch_size
+        Events per network call.
+    """
+
+    #: The directions this transform provides ("simulate": Z -> X, "unfold": X -> Z).
+    directions: tuple[str, ...] = ("simulate", "unfold")
+
+    def __init__(self, loaded, *, seed: int | None = None, batch_size: int = 65_536) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+        self.loaded = loaded
+        self.seed = int(loaded.config.seed if seed is None else seed)
+        self.batch_size = int(batch_size)
+
+    @property
+    def device(self):
+        return self.loaded.device
+
+    @property
+    def split_fractions(self) -> tuple[float, float, float] | None:
+        """(train, validation, test) fractions the model was trained and selected with (``None``: unknown)."""
+        fractions = getattr(getattr(self.loaded, "config", None), "split_fractions", None)
+        return None if fractions is None else tuple(float(f) for f in fractions)
+
+    def _network(self, direction: str) -> tuple[object, Affine | None, Affine | None]:
+        raise NotImplementedError
+
+    # ---- feature level -------------------------------------------------------------------------------------------
+
+    def _apply(self, direction: str, features: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        import torch
+
+        net, affine_in, affine_out = self._network(direction)
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[1] != N_FEATURES:
+            raise ValueError(f"features must have shape (n, {N_FEATURES}), got {features.shape!r}")
+        out = np.empty((len(features), N_FEATURES), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(features), self.batch_size):
+                sl = slice(start, start + self.batch_size)
+                inputs = features[sl].astype(np.float32)
+                if affine_in is not None:
+                    inputs = inputs * affine_in[0] + affine_in[1]
+                noise = event_noise(keys[sl], net.noise_dim)
+                result = net(torch.from_numpy(inputs).to(self.device), torch.from_numpy(noise).to(self.device))
+                result = result.float().cpu().numpy()
+                out[sl] = result if affine_out is None else result * affine_out[0] + affine_out[1]
+        return out
+
+    def _keys(self, stream: str, n: int, run, luminosity_block, event, sample) -> np.ndarray:
+        if event is None:
+            raise ValueError("event ids are needed: the noise of each event is keyed on (run, luminosityBlock, event)")
+        if stream not in STREAMS:
+            raise ValueError(f"stream must be one of {tuple(STREAMS)!r}, got {stream!r}")
+        ids = [np.broadcast_to(np.asarray(a), (n,)) for a in (run, luminosity_block, event, sample)]
+        return row_keys(self.seed, STREAMS[stream], *ids)
+
+    def simulate_features(
+        self, z: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "simulate"
+    ) -> np.ndarray:
+        """x~ = D(z): ``(n, 24)`` parton features [GeV] to ``(n, 24)`` detector features [GeV], float32.
+
+        The output is what ``simulate()`` returns, as features (one code path for both): jets sorted by descending
+        pT, MET's fourth component = |p_miss| (:func:`turbosim_hep.events.features.reco_as_stored`).
+        ``stream`` picks the noise stream (:data:`turbosim_hep.simulation.noise.STREAMS`): ``"simulate"`` for x̃ = D(z),
+        ``"simulate_after_unfold"`` for x̂ = D(E(x)).
+        """
+        x = self._apply("simulate", z, self._keys(stream, len(z), run, luminosity_block, event, sample))
+        return reco_as_stored(x)
+
+    def unfold_features(
+        self, x: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0, stream: str = "unfold"
+    ) -> np.ndarray:
+        """z~ = E(x): ``(n, 24)`` detector features [GeV] to ``(n, 24)`` parton features [GeV], float32."""
+        return self._apply("unfold", x, self._keys(stream, len(x), run, luminosity_block, event, sample))
+
+    # ---- awkward level -------------------------------------------------------------------------------------------
+
+    def simulate(self, partons: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None):
+        """Detector-level events from parton-level ones.
+
+        Arguments
+        ---------
+        partons
+            Events holding a ``Parton`` collection (NanoEvents or plain awkward, with ``run``,
+            ``luminosityBlock``, ``event``), or a bare ``Parton`` collection ``var * {pt, eta, phi, mass}`` with
+            the ids passed as keywords.
+        n_samples
+            Detector responses drawn per parton event (oversampling). The output has ``n * n_samples`` events,
+            sample-major within each source event, with fields ``sample`` (0..k-1) and ``sourceIndex`` (row of the
+            source event in ``partons``).
+
+        Returns
+        -------
+        ak.Array of events: ``run``, ``luminosityBlock``, ``event``, ``Electron``, ``MET``, ``Jet`` (+ ``sample``,
+        ``sourceIndex`` when ``n_samples > 1``), the layout of :mod:`turbosim_hep.events.layout`.
+        """
+        coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
+        ids = self._event_ids(partons, run, luminosity_block, event)
+        z = partons_to_features(coll)
+        return self._oversample(z, ids, n_samples, self.simulate_features, self._reco_events)
+
+    def unfold(self, reco: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None):
+        """Parton-level events (``Parton`` collection) from detector-level ones (``Electron``, ``MET``, ``Jet``)."""
+        ids = self._event_ids(reco, run, luminosity_block, event)
+        x = reco_to_features(reco)
+        return self._oversample(x, ids, n_samples, self.unfold_features, self._parton_events)
+
+    @staticmethod
+    def _reco_events(features: np.ndarray, ids: dict[str, np.ndarray], extra) -> ak.Array:
+        return make_events(
+            event=ids["event"], run=ids["run"], luminosity_block=ids["luminosityBlock"], extra=extra,
+            **features_to_reco(features),
+        )  # fmt: skip
+
+    @staticmethod
+    def _parton_events(features: np.ndarray, ids: dict[str, np.ndarray], extra) -> ak.Array:
+        return make_events(
+            event=ids["event"], run=ids["run"], luminosity_block=ids["luminosityBlock"], extra=extra,
+            partons=features_to_partons(features),
+        )  # fmt: skip
+
+    def _oversample(self, features, ids, n_samples: int, apply: Callable, build: Callable) -> ak.Array:
+        if int(n_samples) != n_samples or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        n = len(features)
+        if n_samples == 1:
+            out = apply(features, run=ids["run"], luminosity_block=ids["luminosityBlock"], event=ids["event"])
+            return build(out, ids, None)
+        source = np.repeat(np.arange(n), n_samples)
+        sample = np.tile(np.arange(n_samples), n)
+        rep = {k: v[source] for k, v in ids.items()}
+        out = apply(
+            features[source], run=rep["run"], luminosity_block=rep["luminosityBlock"], event=rep["event"], sample=sample
+        )
+        return build(out, rep, {"sample": sample.astype(np.int32), "sourceIndex": source.astype(np.int64)})
+
+    @staticmethod
+    def _event_ids(data: ak.Array, run, luminosity_block, event) -> dict[str, np.ndarray]:
+        n = len(data)
+        fields = ak.fields(data)
+        given = {"run": run, "luminosityBlock": luminosity_block, "event": event}
+        ids = {}
+        for name in _IDS:
+            if given[name] is not None:
+                ids[name] = np.broadcast_to(np.asarray(given[name]), (n,))
+            elif name in fields:
+                ids[name] = ak.to_numpy(data[name])
+            elif name == "event":
+                warnings.warn(
+                    "no event ids: using the row index as 'event', so the noise depends on the row's position; "
+                    "pass event= (and run=, luminosity_block=) for reproducible results",
+                    stacklevel=3,
+                )
+                ids[name] = np.arange(n, dtype=np.uint64)
+            else:
+                ids[name] = np.ones(n, dtype=np.uint32)
+        ids["run"] = ids["run"].astype(np.uint32)
+        ids["luminosityBlock"] = ids["luminosityBlock"].astype(np.uint32)
+        ids["event"] = ids["event"].astype(np.uint64)
+        return ids
+
+
+def _affine(scale: np.ndarray, shift: np.ndarray) -> Affine:
+    return (np.asarray(scale, dtype=np.float32), np.asarray(shift, dtype=np.float32))
+
+
+class TurboSimTransform(EventTransform):
+    """A trained Turbo-Sim model: the decoder simulates, the encoder unfolds, in GeV (normalisation folded in).
+
+    Example
+    -------
+    >>> tf = TurboSimTransform.load("model.pt")                         # doctest: +SKIP
+    >>> reco = tf.simulate(events)                                      # doctest: +SKIP
+    """
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+    ) -> TurboSimTransform:
+        """Load a checkpoint written by ``turbosim train``, or a shipped model by name (``"ttbar-physics"``), safely:
+        no code in the file can run."""
+        from turbosim_hep.model.checkpoint import load_model
+        from turbosim_hep.simulation.registry import resolve_model_path, shipped_models
+
+        path = resolve_model_path(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"model file {str(path)!r} does not exist and is not a shipped model ({', '.join(shipped_models())}); "
+                "train one with 'turbosim train'"
+            )
+        return cls(load_model(path, device=device), seed=seed, batch_size=batch_size)
+
+    def _network(self, direction: str):
+        m = self.loaded
+        if direction == "simulate" and getattr(m.model.decoder, "physical", False):
+            return m.model.decoder.in_gev(), None, None  # GeV in and out: no normalisation round trip
+        if direction == "simulate":
+            net, (mi, si), (mo, so) = m.model.decoder, (m.z_mean, m.z_std), (m.x_mean, m.x_std)
+        else:
+            net, (mi, si), (mo, so) = m.model.encoder, (m.x_mean, m.x_std), (m.z_mean, m.z_std)
+        return net, _affine(1.0 / si, -mi / si), _affine(so, mo)
+
+    def __repr__(self) -> str:
+        return f"TurboSimTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
+
+
+def load_transform(
+    path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+) -> EventTransform:
+    """Load any model file of the toolkit: a Turbo-Sim checkpoint, the OTUS or the lookup baseline, told apart by
+    the file's ``format`` key (:mod:`turbosim_hep.simulation.registry`; no code in the file can run).
+
+    A file of no known kind (a ROOT or text file, a damaged file) is a one-line ``ValueError`` naming it and the
+    known kinds.
+    """
+    return load_model_file(path, device=device, seed=seed, batch_size=batch_size)
+
+
+#: ``format`` key of Turbo-Sim checkpoints (:data:`turbosim_hep.model.checkpoint.FORMAT`; not imported from there,
+#: which would load torch with this module; a test checks that the two agree).
+TURBOSIM_FORMAT = "turbosim-hep checkpoint"
+
+register_model_kind(TURBOSIM_FORMAT, TurboSimTransform.load, description="Turbo-Sim, 'turbosim train'")

@@ -33,7 +33,7 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
     lines = [
         f"# Model card: `{name}`",
         "",
-        f"Load it by name: `load_transform({name!r})` (turbosim_hep.simulation.transform), `turbosim simulate --model {name}`, "
+        f"Load it by name: `load_transform({name!r})`, `turbosim simulate --model {name}`, "
         f"`TurboSimProcessor({name!r})`.",
         "",
         "## Training",

@@ -1,7 +1,8 @@
 """TurboSimProcessor: full simulation and Turbo-Sim side by side in a coffea workflow.
 
 ``process(events)`` drops events with NaN, infinity or unphysical values (counted in the cutflow as "finite and
-physical", with a warning; :mod:`~turbosim_hep.events.validity`), selects the events, simulates their partons with a trained
+physical", with a warning; :mod:`~turbosim_hep.events.validity`), selects the events, simulates their partons with a
+trained
 model, reconstructs the t tbar system of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist``
 per observable with a ``simulation`` axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under
 ``processor.Runner`` with the Iterative, Futures and Dask executors.

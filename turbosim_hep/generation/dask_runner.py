@@ -9,7 +9,8 @@ absolute path (a shared filesystem); this process only collects the small sideca
 Retries are safe: a task whose worker dies is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``
 times, 3 by default), and one that raises is rerun up to :data:`CHUNK_RETRIES` times; an attempt rewrites the same
 events, and two attempts of a chunk running at once (a worker presumed lost but still running) each rename a
-complete file of their own onto the same name. Workers should run one thread each (:mod:`~turbosim_hep.runtime.cluster`).
+complete file of their own onto the same name. Workers should run one thread each
+(:mod:`~turbosim_hep.runtime.cluster`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ An OTUS file holds two ``(N, 24)`` float datasets: ``FDL`` (Z, partons) and ``RO
 column orders of :data:`~turbosim_hep.constants.Z_FEATURES` and :data:`~turbosim_hep.constants.X_FEATURES`. An older
 pre-split file keeps them in groups as ``FDL/zData`` and ``ROL/xData``; both are read. Rows are paired by index only,
 so imported events get ``event`` = row index and ``run`` = 1 (or the ``run`` given: give each file its own
-when several are imported, or their ids collide). Every value is checked (:func:`~turbosim_hep.events.validity.check_features`):
+when several are imported, or their ids collide). Every value is checked
+(:func:`~turbosim_hep.events.validity.check_features`):
 a non-numeric dataset, NaN, infinity or E < |p| is an error naming the file, dataset, row and column.
 """
 

@@ -68,7 +68,8 @@ class PairedData:
         return cls(z, x, np.broadcast_to(np.asarray(run, dtype=np.uint64), event.shape), event, provenance)
 
     def split(self, name: str, *, fractions: tuple[float, float, float]) -> PairedData:
-        """The events of split ``name`` ("train", "validation", "test"), by :func:`~turbosim_hep.events.split.split_mask`."""
+        """The events of split ``name`` ("train", "validation", "test"), by
+        :func:`~turbosim_hep.events.split.split_mask`."""
         mask = split_mask(self.run, self.event, name, fractions=fractions)
         return PairedData(self.z[mask], self.x[mask], self.run[mask], self.event[mask], self.provenance)
 

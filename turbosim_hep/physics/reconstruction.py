@@ -4,7 +4,8 @@ The front end over :mod:`turbosim_hep.physics.kernels`, for the two ways events 
 
 - :func:`reconstruct_features` takes the ``(n, 24)`` feature arrays the networks see (the hot path of training
   validation and evaluation) and returns a dict of NumPy arrays;
-- :func:`reconstruct_ttbar` takes an events array of :mod:`~turbosim_hep.events.layout` (awkward with vector behaviour) and
+- :func:`reconstruct_ttbar` takes an events array of :mod:`~turbosim_hep.events.layout` (awkward with vector
+  behaviour) and
   returns an awkward record per event, ``None`` where the event cannot be reconstructed.
 
 Definitions (arXiv:2112.10629; REFERENCE.md §6): the neutrino has px, py = MET (for partons: the true nubar's) and

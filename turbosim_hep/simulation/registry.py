@@ -2,7 +2,8 @@
 
 Each model family registers its file format and loader with :func:`register_model_kind` when its module is imported.
 The built-in families are known here by module name only and imported on first use, so no family imports another
-(nor this module any of them) to be loadable. :func:`~turbosim_hep.simulation.transform.load_transform` is the public entry
+(nor this module any of them) to be loadable. :func:`~turbosim_hep.simulation.transform.load_transform` is the public
+entry
 point; :func:`load_model_file` is what it calls.
 
 Example

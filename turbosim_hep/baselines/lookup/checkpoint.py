@@ -28,7 +28,8 @@ from turbosim_hep.io.safe_torch import content_digest, model_file_header, read_m
 
 __all__ = ("FORMAT", "LoadedLookup", "load_lookup", "read_lookup", "save_lookup")
 
-#: Value of the ``format`` key of every lookup-baseline file (what :func:`~turbosim_hep.simulation.registry.load_model_file`
+#: Value of the ``format`` key of every lookup-baseline file (what
+#: :func:`~turbosim_hep.simulation.registry.load_model_file`
 #: dispatches on).
 FORMAT = "turbosim-hep lookup"
 _FORMAT_VERSION = 1

@@ -50,7 +50,7 @@ def score_models(models: list[tuple[str, str]], data: list[str], *, split: str, 
 
     from turbosim_hep.evaluation.report import PAPER_TABLE1, TABLE1_COLUMNS, check_split, score_transform
     from turbosim_hep.evaluation.samples import load_features
-    from turbosim_hep.simulation.transform import load_transform
+    from turbosim_hep.simulation.registry import load_transform
 
     torch.set_num_threads(1)
     transforms = [(label, path, load_transform(path, device="cpu")) for path, label in models]

@@ -1,5 +1,5 @@
 """coffea processors of turbosim-hep (installed as ``turbosim_hep.processors``)."""
 
-from turbosim_hep.processors.turbosim_processor import MASSES, SAMPLES, TurboSimProcessor, load_transform
+from turbosim_hep.processors.turbosim_processor import MASSES, SAMPLES, TurboSimProcessor
 
-__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
+__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor")

@@ -26,9 +26,9 @@ from turbosim_hep.constants import X_FEATURES
 from turbosim_hep.events.features import reco_to_features
 from turbosim_hep.events.validity import invalid_events
 from turbosim_hep.physics.reconstruction import reconstruct_features
-from turbosim_hep.simulation.worker_cache import _cached_transform, load_transform  # noqa: F401 (re-exported)
+from turbosim_hep.simulation.worker_cache import cached_transform
 
-__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "load_transform")
+__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor")
 
 #: The two reco samples every histogram holds.
 SAMPLES: tuple[str, ...] = ("full-sim", "turbo-sim")
@@ -135,7 +135,7 @@ class TurboSimProcessor(processor.ProcessorABC):
         cutflow = {"events read": n_read, "finite and physical": len(events)}
         cutflow.update(list(selection.items())[1:])
         selected = events[mask]
-        transform = load_transform(
+        transform = cached_transform(
             self.model, seed=self.seed, device=self.device, batch_size=self.batch_size, threads=self.torch_threads
         )
         turbo = transform.simulate(selected)

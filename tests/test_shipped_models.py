@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from turbosim_hep.simulation.registry import resolve_model_path, shipped_models
-from turbosim_hep.simulation.transform import TurboSimTransform, load_transform
+from turbosim_hep.simulation.registry import load_transform, resolve_model_path, shipped_models
+from turbosim_hep.simulation.transform import TurboSimTransform
 
 SHIPPED = shipped_models()
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ttbar-ref"
@@ -23,12 +23,12 @@ def test_the_physics_model_is_shipped_with_its_card():
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_model_loads_by_name_everywhere(name):
-    from turbosim_hep.processors.turbosim_processor import load_transform as processor_load
+    from turbosim_hep.simulation.worker_cache import cached_transform
 
     assert resolve_model_path(name) == SHIPPED[name]
     tf = load_transform(name, device="cpu")
     assert tf.loaded.path == SHIPPED[name]
-    assert processor_load(name).loaded.path == SHIPPED[name]
+    assert cached_transform(name).loaded.path == SHIPPED[name]
     if type(tf) is TurboSimTransform:
         assert TurboSimTransform.load(name, device="cpu").loaded.path == SHIPPED[name]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from turbosim_hep.baselines.otus.checkpoint import FORMAT, is_otus_checkpoint, load_otus, read_otus
+from turbosim_hep.baselines.otus.checkpoint import FORMAT, is_otus_checkpoint, load_otus, read_otus_checkpoint
 from turbosim_hep.baselines.otus.transform import OtusTransform
 from turbosim_hep.constants import LAYOUT_VERSION
 from turbosim_hep.events.features import reco_as_stored
@@ -42,17 +42,17 @@ def test_foreign_files_are_refused_with_the_file_named(tmp_path):
     turbo = tmp_path / "turbo.pt"
     torch.save({"format": "turbosim-hep checkpoint"}, turbo)
     with pytest.raises(ValueError, match=r"turbo\.pt.*not an OTUS baseline checkpoint"):
-        read_otus(turbo)
+        read_otus_checkpoint(turbo)
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a torch file")
     with pytest.raises(ValueError, match=r"junk\.pt.*not a loadable"):
-        read_otus(junk)
+        read_otus_checkpoint(junk)
     pickled = tmp_path / "code.pt"
     torch.save({"format": FORMAT, "payload": Fraction(1, 3)}, pickled)  # an arbitrary object: unsafe to load
     with pytest.raises(ValueError, match=r"code\.pt.*refused for safety"):
-        read_otus(pickled)
+        read_otus_checkpoint(pickled)
     with pytest.raises(FileNotFoundError, match="missing"):
-        read_otus(tmp_path / "missing.pt")
+        read_otus_checkpoint(tmp_path / "missing.pt")
     assert not is_otus_checkpoint(turbo) and not is_otus_checkpoint(junk)
 
 
@@ -65,7 +65,7 @@ def test_other_layout_version_is_refused(otus_checkpoint, tmp_path):
     other = tmp_path / "other.pt"
     torch.save(content, other)
     with pytest.raises(ValueError, match=r"other\.pt.*layout version"):
-        read_otus(other)
+        read_otus_checkpoint(other)
 
 
 def test_transform_uses_per_event_noise_from_the_event_ids(otus_checkpoint, toy_sample):

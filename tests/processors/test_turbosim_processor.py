@@ -45,11 +45,12 @@ def _assert_same(a, b):
 def test_three_executors_give_identical_histograms(fileset, model_path):
     from coffea import processor
     from dask.distributed import Client, LocalCluster
-    from turbosim_hep.processors.turbosim_processor import _cached_transform
 
-    _cached_transform.cache_clear()
+    from turbosim_hep.simulation.worker_cache import _cached
+
+    _cached.cache_clear()
     iterative = _run(fileset, model_path, processor.IterativeExecutor())
-    assert _cached_transform.cache_info().misses == 1, "the model must be loaded once per process, not per chunk"
+    assert _cached.cache_info().misses == 1, "the model must be loaded once per process, not per chunk"
     out = iterative["ttbar"]
     assert out["cutflow"]["simulated"] == 3000
     for sample in ("full-sim", "turbo-sim"):

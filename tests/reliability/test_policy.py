@@ -14,7 +14,8 @@ from tests.reliability.corpus import branches, events, good, set_value, write_br
 from turbosim_hep.cli import main
 from turbosim_hep.events.validity import MASS2_TOLERANCE, check_features, invalid_events, validate
 from turbosim_hep.io.root import read_events, write_events
-from turbosim_hep.simulation.files import sidecar_path, simulate_files
+from turbosim_hep.simulation.file_job import sidecar_path
+from turbosim_hep.simulation.files import simulate_files
 
 
 def test_rounding_sized_negative_masses_pass_and_real_ones_fail():

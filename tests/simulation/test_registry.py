@@ -13,7 +13,8 @@ from tests.conftest import toy_features
 from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
 from turbosim_hep.simulation import registry
-from turbosim_hep.simulation.transform import TURBOSIM_FORMAT, TurboSimTransform, load_transform
+from turbosim_hep.simulation.registry import load_transform
+from turbosim_hep.simulation.transform import TURBOSIM_FORMAT, TurboSimTransform
 
 FORMAT_LOOKUP = "turbosim-hep lookup"
 
@@ -89,11 +90,13 @@ def test_a_missing_file_is_file_not_found(tmp_path):
 
 def test_a_registered_kind_gets_the_load_arguments(kinds, tmp_path):
     calls = []
-    registry.register_model_kind("test kind", lambda path, **kw: calls.append((path, kw)) or "loaded")
+    registry.register_model_kind("test kind", lambda model_file, **kw: calls.append((model_file, kw)) or "loaded")
     path = tmp_path / "m.pt"
     torch.save({"format": "test kind"}, path)
     assert load_transform(path, seed=2) == "loaded"
-    assert calls == [(path, {"device": None, "seed": 2, "batch_size": 65_536})]
+    ((model_file, kw),) = calls
+    assert model_file.path == path and model_file.content == {"format": "test kind"}
+    assert kw == {"device": None, "seed": 2, "batch_size": 65_536}
 
 
 def test_another_module_cannot_claim_a_registered_format(kinds):
@@ -103,8 +106,22 @@ def test_another_module_cannot_claim_a_registered_format(kinds):
         registry.register_model_kind("", lambda path, **kw: None)
 
 
-def test_resolve_model_path_returns_the_path_for_now(tmp_path):
-    assert registry.resolve_model_path(str(tmp_path / "m.pt")) == tmp_path / "m.pt"
+def test_a_model_argument_that_is_neither_a_file_nor_a_shipped_name_is_one_not_found_message(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist and is not a shipped model") as err:
+        registry.resolve_model_path(str(tmp_path / "m.pt"))
+    assert "m.pt" in str(err.value) and "turbosim train" in str(err.value)
+
+
+def test_a_model_file_is_read_once_and_its_digest_kept(model_path, monkeypatch):
+    import hashlib
+    from pathlib import Path
+
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    tf = load_transform(model_path, device="cpu")
+    assert reads == [Path(model_path)]
+    assert tf.model_sha256 == hashlib.sha256(real(Path(model_path))).hexdigest()
 
 
 def test_transform_imports_no_baseline():

@@ -13,7 +13,8 @@ import uproot
 from tests.reliability.corpus import good
 from turbosim_hep.cli import main
 from turbosim_hep.runtime.cluster import open_client
-from turbosim_hep.simulation.files import sidecar_path, simulate_files
+from turbosim_hep.simulation.file_job import sidecar_path
+from turbosim_hep.simulation.files import simulate_files
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +57,14 @@ def test_simulate_through_dask_equals_the_serial_simulate(client, inputs, model_
 
 def test_each_worker_loads_the_model_once(client, inputs, model_path, tmp_path):
     def clear():
-        from turbosim_hep.simulation.worker_cache import _cached_transform
+        from turbosim_hep.simulation.worker_cache import _cached
 
-        _cached_transform.cache_clear()
+        _cached.cache_clear()
 
     def misses():
-        from turbosim_hep.simulation.worker_cache import _cached_transform
+        from turbosim_hep.simulation.worker_cache import _cached
 
-        return _cached_transform.cache_info().misses
+        return _cached.cache_info().misses
 
     client.run(clear)
     simulate_files(inputs, model_path, tmp_path / "d", progress=False, client=client)

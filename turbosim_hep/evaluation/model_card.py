@@ -27,7 +27,7 @@ def slice_check(model: str | os.PathLike, files: list[Path]) -> dict:
 
     from turbosim_hep.io.root import read_events
     from turbosim_hep.physics.reconstruction import reconstruct_ttbar
-    from turbosim_hep.simulation.transform import load_transform
+    from turbosim_hep.simulation.registry import load_transform
 
     tf = load_transform(model, device="cpu")
     events = ak.concatenate([read_events(f) for f in files])

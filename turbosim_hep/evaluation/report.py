@@ -326,16 +326,9 @@ def _report_with_response(samples, z_true, x_true, x_gen, *, response: bool, **k
 def _load_model(model: Any, seed: int | None) -> Any:
     if hasattr(model, "simulate_features"):
         return model
-    from turbosim_hep.simulation.registry import resolve_model_path
+    from turbosim_hep.simulation.registry import load_transform
 
-    path = resolve_model_path(model)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"model {str(path)!r} does not exist (give a checkpoint saved by `turbosim train` or `baseline-otus`)"
-        )
-    from turbosim_hep.simulation.transform import load_transform
-
-    return load_transform(path, seed=seed)
+    return load_transform(model, seed=seed)
 
 
 def _run_model(
@@ -502,7 +495,7 @@ def evaluate(
 
     Parameters
     ----------
-    model : Turbo-Sim or OTUS checkpoint path (``turbosim_hep.simulation.transform.load_transform``) or any object with
+    model : Turbo-Sim or OTUS checkpoint path (``turbosim_hep.simulation.registry.load_transform``) or any object with
         ``simulate_features(z, *, run, luminosity_block, event)`` (x̃ = D(z)) and
         ``unfold_features(x, *, run, luminosity_block, event)`` (z̃ = E(x)), ``(n, 24)`` GeV in and out.
     data : see :func:`load_features` (ROOT files, directories, fileset JSON, events array or ``{"z", "x"}``).

@@ -6,17 +6,20 @@ Every model file of the toolkit (Turbo-Sim checkpoints, OTUS baselines) is a dic
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import os
 from pathlib import Path
 from typing import Any
 
-import torch
 
-__all__ = ("content_digest", "load_plain")
+__all__ = ("ModelFile", "content_digest", "load_plain", "model_file_header", "open_model_file", "read_model_file")
 
 
 def _feed(h: Any, obj: Any) -> None:
+    import torch
+
     if isinstance(obj, torch.Tensor):
         t = obj.detach().cpu().contiguous().reshape(-1)
         h.update(f"T{t.dtype}{tuple(obj.shape)}".encode())
@@ -43,14 +46,31 @@ def content_digest(content: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
-    """``torch.load(path, weights_only=True)`` on the CPU; a ``ValueError`` naming the file if it is damaged or
-    holds anything but tensors and plain data (refused for safety)."""
+@dataclasses.dataclass(frozen=True)
+class ModelFile:
+    """A model file read once: its path, the SHA-256 of its bytes and its content (tensors and plain data)."""
+
+    path: Path
+    sha256: str
+    content: Any
+
+
+def open_model_file(path: str | os.PathLike, *, what: str = "model file") -> ModelFile:
+    """Read ``path`` once: hash its bytes and ``torch.load(..., weights_only=True)`` them on the CPU.
+
+    ``FileNotFoundError`` for a missing file; a ``ValueError`` naming the file if it is damaged or holds anything but
+    tensors and plain data (refused for safety).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a directory; give the model file (.pt) itself")
+    import torch  # here, so that importing the model registry does not load torch
+
+    data = path.read_bytes()
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        content = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # foreign bytes fail in many ways (IndexError on a ROOT file, KeyError, ...)
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
         text = " ".join(lines)
@@ -63,6 +83,12 @@ def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
             f"{str(path)!r} is not a loadable {what} (damaged, or holds objects other than tensors and plain data, "
             f"which are refused for safety): {detail}"
         ) from err
+    return ModelFile(path=path, sha256=hashlib.sha256(data).hexdigest(), content=content)
+
+
+def load_plain(path: str | os.PathLike, *, what: str = "model file") -> Any:
+    """The content of a model file (:func:`open_model_file` without the digest)."""
+    return open_model_file(path, what=what).content
 
 
 #: Keys every model file of the toolkit holds, whatever its family (checked by :func:`read_model_file`).
@@ -83,7 +109,7 @@ def model_file_header(file_format: str, format_version: int) -> dict[str, Any]:
 
 
 def read_model_file(
-    path: str | os.PathLike,
+    source: str | os.PathLike | ModelFile,
     *,
     file_format: str,
     format_version: int,
@@ -91,7 +117,7 @@ def read_model_file(
     what: str,
     hint: str = "",
 ) -> dict[str, Any]:
-    """Load a model file safely and check what every model file of the toolkit shares.
+    """Check what every model file of the toolkit shares; ``source`` is a path or a :class:`ModelFile` already read.
 
     Checks, each a ``ValueError`` naming the file: the ``format`` key is ``file_format`` (``hint`` is added to that
     message), no key of ``keys`` is missing, ``format_version`` matches, the event layout version and the 24 + 24
@@ -100,8 +126,8 @@ def read_model_file(
     """
     from turbosim_hep.constants import LAYOUT_VERSION, X_FEATURES, Z_FEATURES
 
-    path = Path(path)
-    content = load_plain(path, what=what)
+    model_file = source if isinstance(source, ModelFile) else open_model_file(source, what=what)
+    path, content = model_file.path, model_file.content
     if not isinstance(content, dict) or content.get("format") != file_format:
         found = content.get("format") if isinstance(content, dict) else type(content).__name__
         article = "an" if what[:1].lower() in "aeiou" else "a"

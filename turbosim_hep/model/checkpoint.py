@@ -20,7 +20,8 @@ Interface for users of a trained model (the transform, the coffea processor)::
     loaded.model.decoder(z_norm, noise)                  # StochasticMLP, noise (n, decoder.noise_dim) ~ N(0, 1)
     z_norm = (z_gev - loaded.z_mean) / loaded.z_std      # np.ndarray (24,) float64 each
     x_gev = x_norm * loaded.x_std + loaded.x_mean
-    loaded.simulate(z_gev, generator=torch.Generator().manual_seed(1))   # the same, in one call
+
+Inference on events goes through :class:`turbosim_hep.simulation.transform.TurboSimTransform`.
 
 Every mismatch (unreadable file, another layout version, other feature names, missing keys, edited content) is a
 ``ValueError`` naming the file.
@@ -38,7 +39,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.constants import Z_FEATURES
-from turbosim_hep.io.safe_torch import content_digest, model_file_header, read_model_file
+from turbosim_hep.io.safe_torch import ModelFile, content_digest, model_file_header, read_model_file
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
@@ -102,11 +103,12 @@ def save_checkpoint(
     return Path(path)
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load and check a checkpoint's content (``weights_only=True``); ``ValueError`` naming the file on mismatch."""
-    path = Path(path)
+def read_checkpoint(source: str | os.PathLike | ModelFile) -> dict[str, Any]:
+    """Load (or take ``source`` already read) and check a checkpoint's content (``weights_only=True``); a
+    ``ValueError`` naming the file on mismatch."""
+    path = source.path if isinstance(source, ModelFile) else Path(source)
     content = read_model_file(
-        path, file_format=FORMAT, format_version=_FORMAT_VERSION, keys=_KEYS, what="turbosim-hep checkpoint"
+        source, file_format=FORMAT, format_version=_FORMAT_VERSION, keys=_KEYS, what="turbosim-hep checkpoint"
     )
     for key in ("z_mean", "z_std", "x_mean", "x_std"):
         t = content["normalisation"].get(key)
@@ -147,38 +149,12 @@ class LoadedModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def _run(self, net, a, mean_in, std_in, mean_out, std_out, generator, noise) -> np.ndarray:
-        a = np.asarray(a, dtype=np.float64)
-        if a.ndim != 2 or a.shape[1] != len(mean_in):
-            raise ValueError(f"features must have shape (n, {len(mean_in)}), got {a.shape!r}")
-        inputs = torch.from_numpy(((a - mean_in) / std_in).astype(np.float32)).to(self.device)
-        if noise is None:
-            noise = torch.randn(len(a), net.noise_dim, generator=generator, dtype=torch.float32)
-        with torch.no_grad():
-            out = net(inputs, torch.as_tensor(noise, dtype=torch.float32).to(self.device))
-        return out.double().cpu().numpy() * std_out + mean_out
 
-    def simulate(
-        self, z: np.ndarray, *, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
-    ) -> np.ndarray:
-        """Detector-level x̃ = D(z) ``(n, 24)`` float64 [GeV] from partons ``z`` ``(n, 24)`` [GeV].
-
-        The noise ``(n, decoder.noise_dim)`` is ``noise`` if given, else drawn on the CPU from ``generator``.
-        """
-        dec = self.model.decoder
-        return self._run(dec, z, self.z_mean, self.z_std, self.x_mean, self.x_std, generator, noise)
-
-    def unfold(
-        self, x: np.ndarray, *, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
-    ) -> np.ndarray:
-        """Parton-level z̃ = E(x) ``(n, 24)`` float64 [GeV] from detector features ``x`` ``(n, 24)`` [GeV]."""
-        enc = self.model.encoder
-        return self._run(enc, x, self.x_mean, self.x_std, self.z_mean, self.z_std, generator, noise)
-
-
-def load_model(path: str | os.PathLike, *, device: str | torch.device | None = None) -> LoadedModel:
-    """Load a checkpoint for inference; ``device=None`` picks CUDA when available, else the CPU."""
-    content = read_checkpoint(path)
+def load_model(source: str | os.PathLike | ModelFile, *, device: str | torch.device | None = None) -> LoadedModel:
+    """Load a checkpoint (a path, or a :class:`ModelFile` already read) for inference; ``device=None`` picks CUDA
+    when available, else the CPU."""
+    path = source.path if isinstance(source, ModelFile) else Path(source)
+    content = read_checkpoint(source)
     try:
         config = TurboSimConfig.from_dict(content["config"])
     except (ValueError, TypeError) as err:

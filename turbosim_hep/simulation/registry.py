@@ -1,14 +1,14 @@
-"""Model kinds: which loader reads a model file, told by the file's ``format`` key.
+"""The one model loader: a model argument (a file, or a shipped model's name) to a transform of any family.
 
 Each model family registers its file format and loader with :func:`register_model_kind` when its module is imported.
 The built-in families are known here by module name only and imported on first use, so no family imports another
-(nor this module any of them) to be loadable. :func:`~turbosim_hep.simulation.transform.load_transform` is the public
-entry
-point; :func:`load_model_file` is what it calls.
+(nor this module any of them) to be loadable. A model file is opened, checked and hashed once per load
+(:func:`~turbosim_hep.io.safe_torch.open_model_file`); the transform keeps the digest as ``model_sha256``.
 
 Example
 -------
->>> from turbosim_hep.simulation.registry import model_kinds
+>>> from turbosim_hep.simulation.registry import load_transform, model_kinds
+>>> tf = load_transform("ttbar-physics")        # doctest: +SKIP
 >>> sorted(model_kinds())                       # doctest: +SKIP
 ['turbosim-hep checkpoint', 'turbosim-hep lookup', 'turbosim-hep otus baseline']
 """
@@ -22,11 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from turbosim_hep.io.safe_torch import ModelFile, open_model_file
+
 __all__ = (
     "BUILTIN_FAMILIES",
     "ModelKind",
-    "load_model_file",
+    "load_transform",
     "model_kinds",
+    "open_model",
     "register_model_kind",
     "resolve_model_path",
     "shipped_models",
@@ -39,7 +42,7 @@ BUILTIN_FAMILIES: tuple[str, ...] = (
     "turbosim_hep.baselines.lookup.transform",
 )
 
-#: A loader: ``loader(path, *, device=None, seed=None, batch_size=65_536) -> EventTransform``.
+#: A loader: ``loader(model_file: ModelFile, *, device=None, seed=None, batch_size=65_536) -> EventTransform``.
 Loader = Callable[..., Any]
 
 
@@ -56,7 +59,7 @@ _KINDS: dict[str, ModelKind] = {}
 
 
 def register_model_kind(file_format: str, loader: Loader, *, description: str = "") -> None:
-    """Make :func:`load_model_file` read files whose ``format`` key is ``file_format`` with ``loader``.
+    """Make :func:`load_transform` read files whose ``format`` key is ``file_format`` with ``loader``.
 
     Registering the same format again from the same module replaces the entry (a module reload); another module
     claiming a registered format is a ``ValueError``.
@@ -100,7 +103,8 @@ def shipped_models() -> dict[str, Path]:
 def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
     """The file a model argument names: an existing path, else the name of a shipped model (``ttbar-physics``).
 
-    A path that exists always wins, so a local file called like a shipped model is used as given.
+    A path that exists always wins, so a local file called like a shipped model is used as given. Neither is the
+    toolkit's one "model not found" ``FileNotFoundError``.
     """
     path = Path(name_or_path)
     if path.exists():
@@ -108,32 +112,48 @@ def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
     shipped = shipped_models()
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
-    return path
+    raise FileNotFoundError(
+        f"model file {str(path)!r} does not exist and is not a shipped model ({', '.join(shipped) or 'none'}); "
+        "make one with 'turbosim train', 'turbosim baseline-otus' or 'turbosim baseline-lookup'"
+    )
 
 
-def load_model_file(
-    path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-) -> Any:
-    """Load a model file of any registered kind, chosen by its ``format`` key (read safely, no code can run).
+def open_model(model: str | os.PathLike | ModelFile) -> ModelFile:
+    """Resolve a model argument and read its file once (bytes hashed, content loaded safely: no code can run).
 
-    ``FileNotFoundError`` for a missing file; a one-line ``ValueError`` naming the file and the known kinds for a
-    file that is not a model file (a ROOT or text file, a damaged file) or one of an unknown format.
+    A file that does not load as tensors and plain data (a ROOT or text file, a damaged file) is a one-line
+    ``ValueError`` naming it and the known model kinds.
     """
-    from turbosim_hep.io.safe_torch import load_plain
-
-    path = resolve_model_path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"model file {str(path)!r} does not exist and is not a shipped model ({', '.join(shipped_models())}); "
-            "make one with 'turbosim train', 'turbosim baseline-otus' or 'turbosim baseline-lookup'"
-        )
+    if isinstance(model, ModelFile):
+        return model
+    path = resolve_model_path(model)
     try:
-        content = load_plain(path, what="model file")
+        return open_model_file(path, what="model file")
     except ValueError as err:
+        if path.is_dir():
+            raise
         raise ValueError(
             f"{str(path)!r} is not a model file: it does not load as a torch file of tensors and plain data (a ROOT, "
             f"text or damaged file?); known model kinds: {_known()}"
         ) from err
+
+
+def load_transform(
+    model: str | os.PathLike | ModelFile,
+    *,
+    device: str | None = None,
+    seed: int | None = None,
+    batch_size: int = 65_536,
+) -> Any:
+    """Load any model of the toolkit (a Turbo-Sim checkpoint, the OTUS or the lookup baseline, a file or a shipped
+    model's name) as its :class:`~turbosim_hep.simulation.transform.EventTransform`, told apart by the file's
+    ``format`` key; the file is read once.
+
+    ``FileNotFoundError`` when the argument is neither a file nor a shipped model; a one-line ``ValueError`` naming
+    the file and the known kinds for a file of no known kind.
+    """
+    model_file = open_model(model)
+    content = model_file.content
     file_format = content.get("format") if isinstance(content, dict) else None
     kind = _KINDS.get(file_format) if isinstance(file_format, str) else None
     if kind is None:
@@ -142,6 +162,7 @@ def load_model_file(
     if kind is None:
         found = f"format {file_format!r}" if isinstance(content, dict) else f"a {type(content).__name__}"
         raise ValueError(
-            f"{str(path)!r} is not a model file of a known kind (it holds {found}); known model kinds: {_known()}"
+            f"{str(model_file.path)!r} is not a model file of a known kind (it holds {found}); known model kinds: "
+            f"{_known()}"
         )
-    return kind.loader(path, device=device, seed=seed, batch_size=batch_size)
+    return kind.loader(model_file, device=device, seed=seed, batch_size=batch_size)

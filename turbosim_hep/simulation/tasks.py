@@ -1,6 +1,7 @@
 """``simulate_files`` on a ``dask.distributed`` cluster: one task per input file, the model loaded once per worker.
 
-Each task runs :func:`turbosim_hep.simulation.files.simulate_file` on the worker, which reads the input and writes the
+Each task runs :func:`~turbosim_hep.simulation.file_job.simulate_file` on the worker, which reads the input and
+writes the
 output and its sidecar itself (temporary file renamed into place), so inputs and the output directory must be seen
 by every worker at the same absolute path (a shared filesystem). The per-event noise is keyed on the event ids and
 the seed, so the outputs equal those of a serial run. A retried task (a lost worker) rewrites the same events.
@@ -13,6 +14,10 @@ import socket
 import uuid
 from pathlib import Path
 
+from turbosim_hep.runtime.cluster import run_tasks
+from turbosim_hep.simulation.file_job import simulate_file
+from turbosim_hep.simulation.worker_cache import cached_transform
+
 __all__ = ("run_on_client", "simulate_task")
 
 #: Reruns of a file task that raised; a lost worker is counted by distributed's ``allowed-failures``.
@@ -22,9 +27,6 @@ FILE_RETRIES = 2
 def simulate_task(job: dict) -> str:
     """Simulate one file on a dask worker (``job``: src, dst, tree, record, model, seed, device, n_samples,
     step_size); returns the output path."""
-    from turbosim_hep.simulation.files import simulate_file
-    from turbosim_hep.simulation.worker_cache import load_transform
-
     dst = Path(job["dst"])
     for path, what in ((Path(job["src"]), "input file"), (dst.parent, "output directory")):
         if not path.exists():
@@ -32,7 +34,7 @@ def simulate_task(job: dict) -> str:
                 f"the dask worker on {socket.gethostname()!r} does not see the {what} {str(path)!r}; workers must see "
                 "it at the same path: put it on a filesystem shared with them"
             )
-    transform = load_transform(job["model"], seed=job["seed"], device=job["device"], threads=1)
+    transform = cached_transform(job["model"], seed=job["seed"], device=job["device"], threads=1)
     simulate_file(
         Path(job["src"]),
         dst,
@@ -50,8 +52,6 @@ def run_on_client(client, jobs: list[dict], bar) -> None:
 
     On an error or an interrupt the files still queued are cancelled; finished ones stay complete for a rerun.
     """
-    from turbosim_hep.runtime.cluster import run_tasks
-
     run_id = uuid.uuid4().hex[:8]  # a new key per run: a rerun must not be answered with a result the cluster holds
     run_tasks(
         client,

@@ -32,10 +32,11 @@ from turbosim_hep.events.features import (
     reco_to_features,
 )
 from turbosim_hep.events.layout import make_events
+from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
-from turbosim_hep.simulation.registry import load_model_file, register_model_kind
+from turbosim_hep.simulation.registry import open_model, register_model_kind
 
-__all__ = ("EventTransform", "TurboSimTransform", "load_transform")
+__all__ = ("EventTransform", "TurboSimTransform")
 
 #: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
 Affine = tuple[np.ndarray, np.ndarray]
@@ -58,17 +59,48 @@ class EventTransform:
         Seed of the per-event noise; ``None`` takes the model's training seed.
     batch_size
         Events per network call.
+    model_sha256
+        SHA-256 of the model file's bytes (``None`` for a model not read from a file).
     """
 
     #: The directions this transform provides ("simulate": Z -> X, "unfold": X -> Z).
     directions: tuple[str, ...] = ("simulate", "unfold")
 
-    def __init__(self, loaded, *, seed: int | None = None, batch_size: int = 65_536) -> None:
+    def __init__(
+        self, loaded, *, seed: int | None = None, batch_size: int = 65_536, model_sha256: str | None = None
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size!r}")
         self.loaded = loaded
         self.seed = int(loaded.config.seed if seed is None else seed)
         self.batch_size = int(batch_size)
+        self.model_sha256 = model_sha256
+
+    @classmethod
+    def _read(cls, model_file: ModelFile, device: str | None):
+        """The family's loaded model from a file already read (each family implements it)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_model_file(
+        cls, model_file: ModelFile, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
+    ):
+        """The transform of a model file already read (what the model registry calls)."""
+        loaded = cls._read(model_file, device)
+        return cls(loaded, seed=seed, batch_size=batch_size, model_sha256=model_file.sha256)
+
+    @classmethod
+    def load(
+        cls,
+        model: str | os.PathLike | ModelFile,
+        *,
+        device: str | None = None,
+        seed: int | None = None,
+        batch_size: int = 65_536,
+    ):
+        """Load a model file of this family, or a shipped model by name (``"ttbar-physics"``), safely: no code in the
+        file can run. Any family: :func:`turbosim_hep.simulation.registry.load_transform`."""
+        return cls.from_model_file(open_model(model), device=device, seed=seed, batch_size=batch_size)
 
     @property
     def device(self):
@@ -233,21 +265,10 @@ class TurboSimTransform(EventTransform):
     """
 
     @classmethod
-    def load(
-        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-    ) -> TurboSimTransform:
-        """Load a checkpoint written by ``turbosim train``, or a shipped model by name (``"ttbar-physics"``), safely:
-        no code in the file can run."""
+    def _read(cls, model_file: ModelFile, device: str | None):
         from turbosim_hep.model.checkpoint import load_model
-        from turbosim_hep.simulation.registry import resolve_model_path, shipped_models
 
-        path = resolve_model_path(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(
-                f"model file {str(path)!r} does not exist and is not a shipped model ({', '.join(shipped_models())}); "
-                "train one with 'turbosim train'"
-            )
-        return cls(load_model(path, device=device), seed=seed, batch_size=batch_size)
+        return load_model(model_file, device=device)
 
     def _network(self, direction: str):
         m = self.loaded
@@ -263,20 +284,8 @@ class TurboSimTransform(EventTransform):
         return f"TurboSimTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
 
 
-def load_transform(
-    path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-) -> EventTransform:
-    """Load any model file of the toolkit: a Turbo-Sim checkpoint, the OTUS or the lookup baseline, told apart by
-    the file's ``format`` key (:mod:`turbosim_hep.simulation.registry`; no code in the file can run).
-
-    A file of no known kind (a ROOT or text file, a damaged file) is a one-line ``ValueError`` naming it and the
-    known kinds.
-    """
-    return load_model_file(path, device=device, seed=seed, batch_size=batch_size)
-
-
 #: ``format`` key of Turbo-Sim checkpoints (:data:`turbosim_hep.model.checkpoint.FORMAT`; not imported from there,
 #: which would load torch with this module; a test checks that the two agree).
 TURBOSIM_FORMAT = "turbosim-hep checkpoint"
 
-register_model_kind(TURBOSIM_FORMAT, TurboSimTransform.load, description="Turbo-Sim, 'turbosim train'")
+register_model_kind(TURBOSIM_FORMAT, TurboSimTransform.from_model_file, description="Turbo-Sim, 'turbosim train'")

@@ -24,13 +24,11 @@ from turbosim_hep.baselines.lookup.tables import (
     LookupTables,
     ResponseTable,
 )
-from turbosim_hep.io.safe_torch import content_digest, model_file_header, read_model_file
+from turbosim_hep.io.safe_torch import ModelFile, content_digest, model_file_header, read_model_file
 
 __all__ = ("FORMAT", "LoadedLookup", "load_lookup", "read_lookup", "save_lookup")
 
-#: Value of the ``format`` key of every lookup-baseline file (what
-#: :func:`~turbosim_hep.simulation.registry.load_model_file`
-#: dispatches on).
+#: Value of the ``format`` key of every lookup-baseline file (what the model registry dispatches on).
 FORMAT = "turbosim-hep lookup"
 _FORMAT_VERSION = 1
 _KEYS = (
@@ -74,18 +72,16 @@ def save_lookup(
     return Path(path)
 
 
-def read_lookup(path: str | os.PathLike) -> dict[str, Any]:
-    """Load and check a lookup file's content; ``ValueError`` naming the file on any mismatch."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"lookup file {str(path)!r} does not exist; fit one with 'turbosim baseline-lookup'")
+def read_lookup(source: str | os.PathLike | ModelFile) -> dict[str, Any]:
+    """Load (or take ``source`` already read) and check a lookup file's content; ``ValueError`` naming the file on
+    any mismatch."""
     return read_model_file(
-        path,
+        source,
         file_format=FORMAT,
         format_version=_FORMAT_VERSION,
         keys=_KEYS,
         what="lookup baseline file",
-        hint="; other model files load with turbosim_hep.simulation.transform.load_transform",
+        hint="; other model files load with turbosim_hep.simulation.registry.load_transform",
     )
 
 
@@ -139,9 +135,10 @@ class LoadedLookup:
         return torch.device("cpu")
 
 
-def load_lookup(path: str | os.PathLike) -> LoadedLookup:
-    """Load a lookup file (safely: no code in the file can run) for simulation."""
-    content = read_lookup(path)
+def load_lookup(source: str | os.PathLike | ModelFile) -> LoadedLookup:
+    """Load a lookup file (a path, or a :class:`ModelFile` already read; safely: no code in the file can run)."""
+    path = source.path if isinstance(source, ModelFile) else Path(source)
+    content = read_lookup(source)
     where = f"lookup baseline file {str(path)!r}"
     try:
         config = LookupConfig.from_dict(content["config"])

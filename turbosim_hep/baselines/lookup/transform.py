@@ -18,13 +18,12 @@ Example
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from turbosim_hep.baselines.lookup.checkpoint import FORMAT, LoadedLookup, load_lookup
 from turbosim_hep.baselines.lookup.config import LookupConfig
 from turbosim_hep.baselines.lookup.tables import NOISE_DIM, LookupTables, simulate_lookup
+from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.simulation.registry import register_model_kind
 from turbosim_hep.simulation.transform import EventTransform
 
@@ -62,17 +61,14 @@ class LookupTransform(EventTransform):
 
     directions = ("simulate",)
 
-    def __init__(self, loaded: LoadedLookup, *, seed: int | None = None, batch_size: int = 65_536) -> None:
-        super().__init__(loaded, seed=seed, batch_size=batch_size)
+    def __init__(self, loaded: LoadedLookup, **kwargs) -> None:
+        super().__init__(loaded, **kwargs)
         self._sampler = _LookupSampler(loaded.tables)
 
     @classmethod
-    def load(
-        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-    ) -> LookupTransform:
-        """Load a file written by ``turbosim baseline-lookup``. ``device`` is accepted for a uniform signature: the
-        lookup runs on the CPU."""
-        return cls(load_lookup(path), seed=seed, batch_size=batch_size)
+    def _read(cls, model_file: ModelFile, device: str | None) -> LoadedLookup:
+        """The lookup runs on the CPU; ``device`` is accepted for a uniform signature."""
+        return load_lookup(model_file)
 
     @classmethod
     def from_tables(cls, tables: LookupTables, *, seed: int = 0, batch_size: int = 65_536) -> LookupTransform:
@@ -103,4 +99,4 @@ class LookupTransform(EventTransform):
         return f"LookupTransform(path={path!r}, seed={self.seed})"
 
 
-register_model_kind(FORMAT, LookupTransform.load, description="lookup baseline, 'turbosim baseline-lookup'")
+register_model_kind(FORMAT, LookupTransform.from_model_file, description="lookup baseline, 'turbosim baseline-lookup'")

@@ -18,9 +18,9 @@ import torch
 
 from turbosim_hep.baselines.otus.config import OtusConfig
 from turbosim_hep.baselines.otus.model import OtusModel
-from turbosim_hep.io.safe_torch import content_digest, load_plain, model_file_header, read_model_file
+from turbosim_hep.io.safe_torch import ModelFile, content_digest, load_plain, model_file_header, read_model_file
 
-__all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus", "save_otus")
+__all__ = ("FORMAT", "LoadedOtus", "is_otus_checkpoint", "load_otus", "read_otus_checkpoint", "save_otus")
 
 #: Value of the ``format`` key of every OTUS checkpoint (what a loader dispatches on).
 FORMAT = "turbosim-hep otus baseline"
@@ -60,28 +60,20 @@ def save_otus(
     return Path(path)
 
 
-def _torch_load(path: Path) -> Any:
-    return load_plain(path, what="OTUS checkpoint")
-
-
 def is_otus_checkpoint(path: str | os.PathLike) -> bool:
     """True when ``path`` loads safely and its ``format`` key is :data:`FORMAT` (no other check)."""
     try:
-        content = _torch_load(Path(path))
+        content = load_plain(path, what="OTUS checkpoint")
     except (ValueError, FileNotFoundError):
         return False
     return isinstance(content, dict) and content.get("format") == FORMAT
 
 
-def read_otus(path: str | os.PathLike) -> dict[str, Any]:
-    """Load and check an OTUS checkpoint's content; ``ValueError`` naming the file on any mismatch."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"OTUS checkpoint {str(path)!r} does not exist; train one with 'turbosim baseline-otus'"
-        )
+def read_otus_checkpoint(source: str | os.PathLike | ModelFile) -> dict[str, Any]:
+    """Load (or take ``source`` already read) and check an OTUS checkpoint's content; ``ValueError`` naming the file
+    on any mismatch."""
     return read_model_file(
-        path,
+        source,
         file_format=FORMAT,
         format_version=_FORMAT_VERSION,
         keys=_KEYS,
@@ -106,9 +98,11 @@ class LoadedOtus:
         return next(self.model.parameters()).device
 
 
-def load_otus(path: str | os.PathLike, *, device: str | torch.device | None = None) -> LoadedOtus:
-    """Load an OTUS checkpoint for inference; ``device=None`` picks CUDA when available, else the CPU."""
-    content = read_otus(path)
+def load_otus(source: str | os.PathLike | ModelFile, *, device: str | torch.device | None = None) -> LoadedOtus:
+    """Load an OTUS checkpoint (a path, or a :class:`ModelFile` already read) for inference; ``device=None`` picks
+    CUDA when available, else the CPU."""
+    path = source.path if isinstance(source, ModelFile) else Path(source)
+    content = read_otus_checkpoint(source)
     try:
         config = OtusConfig.from_dict(content["config"])
     except (ValueError, TypeError) as err:

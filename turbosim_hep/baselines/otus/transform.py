@@ -14,9 +14,8 @@ Example
 
 from __future__ import annotations
 
-import os
-
-from turbosim_hep.baselines.otus.checkpoint import FORMAT, load_otus
+from turbosim_hep.baselines.otus.checkpoint import FORMAT, LoadedOtus, load_otus
+from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.simulation.registry import register_model_kind
 from turbosim_hep.simulation.transform import EventTransform
 
@@ -32,11 +31,8 @@ class OtusTransform(EventTransform):
     """
 
     @classmethod
-    def load(
-        cls, path: str | os.PathLike, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
-    ) -> OtusTransform:
-        """Load a checkpoint written by ``turbosim baseline-otus`` (safely: no code in the file can run)."""
-        return cls(load_otus(path, device=device), seed=seed, batch_size=batch_size)
+    def _read(cls, model_file: ModelFile, device: str | None) -> LoadedOtus:
+        return load_otus(model_file, device=device)
 
     def _network(self, direction: str):
         model = self.loaded.model
@@ -46,4 +42,4 @@ class OtusTransform(EventTransform):
         return f"OtusTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
 
 
-register_model_kind(FORMAT, OtusTransform.load, description="OTUS baseline, 'turbosim baseline-otus'")
+register_model_kind(FORMAT, OtusTransform.from_model_file, description="OTUS baseline, 'turbosim baseline-otus'")

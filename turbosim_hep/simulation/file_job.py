@@ -1,0 +1,148 @@
+"""Simulate one input file into one output file, atomically, with the sidecar that records what made it.
+
+Beside each output ``NAME.root`` a sidecar ``NAME.root.json`` records the model file's SHA-256, the noise seed,
+``n_samples``, the input file's path, tree and SHA-256, and the output's SHA-256 and entry count.
+:func:`decide` tells what a rerun does with an existing output (make, remake, skip, or refuse); :func:`simulate_file`
+writes the sidecar *pending* before the ROOT file and *complete* after, so a run killed at any moment leaves nothing
+that a rerun would take for finished. This module is what a dask task runs (:mod:`~turbosim_hep.simulation.tasks`)
+and what :func:`~turbosim_hep.simulation.files.simulate_files` runs serially.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+
+from turbosim_hep.events.features import reco_to_features
+from turbosim_hep.io.atomic import atomic_path
+from turbosim_hep.io.digests import file_sha256
+from turbosim_hep.io.root import iterate_events, open_tree, write_events
+
+__all__ = ("SIDECAR_VERSION", "decide", "output_path", "remove_stale_temporaries", "sidecar_path", "simulate_file")
+
+#: Version of the sidecar record; a record of another version is not trusted (the output is remade).
+SIDECAR_VERSION = 1
+
+
+def output_path(source: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Where the Turbo-Sim version of ``source`` goes: ``out_dir / source.name``."""
+    return Path(out_dir) / Path(source).name
+
+
+def sidecar_path(output: str | os.PathLike) -> Path:
+    """The sidecar JSON of an output file: ``NAME.root`` -> ``NAME.root.json``."""
+    output = Path(output)
+    return output.with_name(output.name + ".json")
+
+
+def _read_sidecar(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("made_by") == "turbosim simulate" else None
+
+
+def decide(dst: Path, settings: dict, overwrite: bool) -> str:
+    """'make', 'remake' or 'skip' for an output; raises ``FileExistsError`` where it must refuse."""
+    record = _read_sidecar(sidecar_path(dst))
+    if not dst.exists():
+        return "make" if record is None else "remake"
+    if record is None:
+        if overwrite:
+            return "remake"
+        raise FileExistsError(
+            f"{str(dst)!r} exists and was not made by turbosim simulate (no sidecar {sidecar_path(dst).name!r}); "
+            "remove it, choose another --out, or pass --overwrite to replace it"
+        )
+    if record.get("version") != SIDECAR_VERSION or record.get("output") is None:
+        return "remake"
+    if record.get("settings") != settings:
+        if overwrite:
+            return "remake"
+        old = record.get("settings", {})
+        diff = sorted(k for k in set(settings) | set(old) if settings.get(k) != old.get(k))
+        raise FileExistsError(
+            f"{str(dst)!r} was simulated with other settings (differing: {', '.join(diff)}); choose another --out "
+            "or pass --overwrite to remake it"
+        )
+    try:
+        intact = file_sha256(dst) == record["output"]["sha256"]
+    except (OSError, KeyError, TypeError):
+        intact = False
+    return "skip" if intact else "remake"
+
+
+def remove_stale_temporaries(outputs: Sequence[Path]) -> int:
+    n = 0
+    for dst in outputs:
+        for name in (dst.name, sidecar_path(dst).name):
+            for stale in dst.parent.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+                n += 1
+    return n
+
+
+def _write_sidecar(path: Path, record: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def _check_finite(reco: ak.Array, source: Path, first_entry: int, n_samples: int) -> None:
+    x = reco_to_features(reco)
+    bad = ~np.all(np.isfinite(x), axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{str(source)!r}: the model gave NaN or infinity for entry {first_entry + i // n_samples} (event id "
+            f"{int(reco['event'][i])}); its partons are finite: the model file is damaged or diverged"
+        )
+
+
+def simulate_file(
+    src: Path,
+    dst: Path,
+    transform,
+    *,
+    tree: str,
+    record: dict,
+    n_samples: int = 1,
+    step_size: int = 200_000,
+    advance=None,
+) -> Path:
+    """Simulate one input file into ``dst`` (atomically) and write its sidecar ``record`` (completed with the
+    output's digest). ``advance(n)`` is called with the parton events done."""
+    side = sidecar_path(dst)
+    previous = side.read_bytes() if side.exists() else None
+    _write_sidecar(side, {**record, "output": None})
+
+    def chunks() -> Iterator[ak.Array]:
+        first = 0
+        for events in iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree):
+            reco = transform.simulate(events, n_samples=n_samples)
+            _check_finite(reco, src, first, n_samples)
+            partons = events["Parton"] if n_samples == 1 else events["Parton"][ak.to_numpy(reco["sourceIndex"])]
+            first += len(events)
+            if advance is not None:
+                advance(len(events))
+            yield ak.with_field(reco, partons, "Parton")
+
+    try:
+        write_events(dst, chunks(), inputs=[src])
+    except BaseException:
+        # the output was not replaced: put its sidecar back as it was (a kill -9 leaves the pending one, which a
+        # rerun reads as "unfinished")
+        if previous is None:
+            side.unlink(missing_ok=True)
+        else:
+            with atomic_path(side) as tmp:
+                tmp.write_bytes(previous)
+        raise
+    entries = open_tree(dst).num_entries
+    _write_sidecar(side, {**record, "output": {"sha256": file_sha256(dst), "entries": entries}})
+    return dst

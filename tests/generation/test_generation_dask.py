@@ -93,9 +93,9 @@ def test_worker_killed_mid_chunk_is_replaced_and_the_sample_is_complete_and_iden
 
 
 def test_two_attempts_of_a_chunk_at_once_leave_one_complete_chunk(client, serial, tmp_path):
+    from turbosim_hep.generation.chunks import ChunkTask, chunk_seeds
     from turbosim_hep.generation.dask_runner import run_chunk_task
     from turbosim_hep.generation.detector_card import DetectorCard
-    from turbosim_hep.generation.pipeline import ChunkTask, chunk_seeds
 
     out = tmp_path / "twice"
     out.mkdir()

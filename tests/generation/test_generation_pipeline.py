@@ -15,8 +15,9 @@ import pytest
 
 from turbosim_hep.constants import PARTON_PDG_IDS
 from turbosim_hep.events.validity import validate
+from turbosim_hep.generation.chunks import chunk_seeds
 from turbosim_hep.generation.detector_card import DetectorCard
-from turbosim_hep.generation.pipeline import chunk_seeds, generate
+from turbosim_hep.generation.pipeline import generate
 from turbosim_hep.io.root import read_events
 
 SEED = 5
@@ -70,7 +71,8 @@ def test_events_validate_and_ids_are_stable(events):
 
 
 def test_run_number_comes_from_the_seed_so_samples_never_share_ids():
-    from turbosim_hep.generation.pipeline import MAX_SEED, run_number
+    from turbosim_hep.generation.chunks import run_number
+    from turbosim_hep.generation.pipeline import MAX_SEED
 
     assert [run_number(s) for s in (0, 1, 2026)] == [1, 2, 2027]
     assert run_number(MAX_SEED) == 2**32 - 1  # the largest uint32

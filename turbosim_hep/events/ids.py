@@ -2,7 +2,7 @@
 
 The per-event noise and the dataset split are keyed on the ids, so two copies of an event would be trained and
 scored twice and receive the same noise. Generated samples cannot collide: ``run`` = seed + 1
-(:func:`turbosim_hep.generation.pipeline.run_number`), ``luminosityBlock`` = chunk + 1.
+(:func:`turbosim_hep.generation.chunks.run_number`), ``luminosityBlock`` = chunk + 1.
 """
 
 from __future__ import annotations

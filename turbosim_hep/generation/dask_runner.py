@@ -1,6 +1,6 @@
 """Generation chunks as tasks on a ``dask.distributed`` cluster: one task per chunk, the local pool's seeds and files.
 
-Each task is :func:`~turbosim_hep.generation.pipeline.run_chunk` on one :class:`ChunkTask`, so a chunk's events
+Each task is :func:`~turbosim_hep.generation.chunks.run_chunk` on one :class:`ChunkTask`, so a chunk's events
 depend only on the run seed and the chunk index, and a sample made on a cluster has the same arrays as one made
 serially or with the local pool. The worker writes the chunk itself (ROOT file, then its sidecar, each to a
 unique temporary file renamed into place), so the output directory must be seen by every worker at the same
@@ -20,7 +20,7 @@ import uuid
 import warnings
 from pathlib import Path
 
-from turbosim_hep.generation.pipeline import ChunkTask, run_chunk
+from turbosim_hep.generation.chunks import ChunkTask, run_chunk
 from turbosim_hep.runtime.cluster import run_tasks
 
 __all__ = ("CHUNK_RETRIES", "describe_client", "run_chunk_task", "run_on_client")

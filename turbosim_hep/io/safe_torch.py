@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 __all__ = ("ModelFile", "content_digest", "load_plain", "model_file_header", "open_model_file", "read_model_file")
 
 

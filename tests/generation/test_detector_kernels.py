@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from turbosim_hep.generation import detector_kernels as kernels
+from turbosim_hep.generation import tower_kernels
 from turbosim_hep.generation.detector import tracking_tables
 from turbosim_hep.generation.detector_card import DetectorCard
 
@@ -170,7 +171,7 @@ def test_calo_deposits_and_tower_sums_equal_numpy_reference(particles, which):
     idx, energy = deposits[:2] if which == "ecal" else deposits[2:]
     grid = CARD.ecal_towers if which == "ecal" else CARD.hcal_towers
     edges, deta, nphi = (np.array([g[i] for g in grid], dtype=t) for i, t in enumerate((float, float, np.int64)))
-    got = kernels.tower_sums(idx, energy, owner, eta, phi, N_EVENTS, edges, deta, nphi)
+    got = tower_kernels.tower_sums(idx, energy, owner, eta, phi, N_EVENTS, edges, deta, nphi)
     want = _tower_sums_reference(owner[idx], energy, eta[idx], phi[idx], grid)
     assert len(want[0]) < len(idx)  # some towers hold several deposits
     for g, w in zip(got, want, strict=True):

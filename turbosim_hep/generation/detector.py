@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from turbosim_hep.generation import detector_kernels as kernels
+from turbosim_hep.generation import tower_kernels
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.jets import cluster_antikt, jet_energy_scale, match_to_quarks
 from turbosim_hep.generation.pythia import ParticleBatch
@@ -159,14 +160,14 @@ def _towers(
     edges = np.array([g[0] for g in grid], dtype=np.float64)
     deta = np.array([g[1] for g in grid], dtype=np.float64)
     nphi = np.array([g[2] for g in grid], dtype=np.int64)
-    t_owner, t_region, t_ieta, t_iphi, t_e = kernels.tower_sums(
+    t_owner, t_region, t_ieta, t_iphi, t_e = tower_kernels.tower_sums(
         idx, energy, owner, eta, phi, n_events, edges, deta, nphi
     )
     t_deta, t_nphi = deta[t_region], nphi[t_region]
     s = sigma(t_e, (t_ieta + 0.5) * t_deta)
     n_towers = len(t_e)
     z, u_eta, u_phi = rng.standard_normal(n_towers), rng.random(n_towers), rng.random(n_towers)
-    return kernels.tower_finalize(
+    return tower_kernels.tower_finalize(
         t_owner, t_e, s, t_ieta, t_iphi, t_deta, t_nphi, z, u_eta, u_phi, energy_min, significance_min
     )
 

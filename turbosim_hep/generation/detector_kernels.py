@@ -4,7 +4,8 @@ Every kernel takes flat float64/int64 NumPy arrays of many events (particles gro
 ``offsets`` of length ``n_events + 1``) and returns arrays; :mod:`turbosim_hep.generation.detector` is the front end
 that draws the random numbers (in the same order and amounts as the vectorised NumPy version, so a seed gives the
 same events) and passes them in. All kernels are compiled with one policy, lazily on first call and cached on disk
-(``cache=True``). The pure NumPy twin of each kernel lives in ``tests/generation/test_detector_kernels.py``.
+(:mod:`turbosim_hep.physics.jit`); the tower kernels are :mod:`~turbosim_hep.generation.tower_kernels`.
+The pure NumPy twin of each kernel lives in ``tests/generation/test_detector_kernels.py``.
 
 The kernels exist for speed: the detector must not cost more than the anti-kt clustering it feeds.
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from turbosim_hep.physics.jit import jit
 
 __all__ = (
     "calo_deposits",
@@ -22,19 +24,15 @@ __all__ = (
     "isolation_sums",
     "lognormal",
     "particle_tracking",
-    "tower_finalize",
-    "tower_sums",
+    "table_row",
 )
-
-#: The one compilation policy of this package's kernels.
-_jit = numba.njit(cache=True, error_model="numpy")
 
 #: Pseudorapidity given to particles along the beam line (pT = 0), before the +-1e3 clip (as the NumPy version).
 _BEAM_ARCSINH_ARG = 1e3
 
 
-@_jit
-def _row(edges: np.ndarray, x: float) -> int:
+@jit
+def table_row(edges: np.ndarray, x: float) -> int:
     """Index of the first upper edge >= ``x`` (``np.searchsorted(edges, x, side="left")``); len(edges) if none."""
     for i in range(len(edges)):
         if x <= edges[i]:
@@ -42,7 +40,7 @@ def _row(edges: np.ndarray, x: float) -> int:
     return len(edges)
 
 
-@_jit
+@jit
 def particle_tracking(
     px: np.ndarray,
     py: np.ndarray,
@@ -107,7 +105,7 @@ def particle_tracking(
         a = abs(pdg[i])
         kind = 1 if a == 11 else (2 if a == 13 else 0)
         ae = abs(h)
-        r = _row(eff_edges[kind], ae)
+        r = table_row(eff_edges[kind], ae)
         eff = 0.0
         if r < n_eff and p_t > track_pt_min and ae <= track_eta_max:
             col = 0 if p_t <= 1.0 else (1 if p_t <= 100.0 else 2)
@@ -115,13 +113,13 @@ def particle_tracking(
         if not u_track[i] < eff:
             continue
         tracked[i] = True
-        r = _row(res_edges[kind], ae)
+        r = table_row(res_edges[kind], ae)
         if r < n_res:
             res[i] = p_t * math.hypot(res_table[kind, r, 0], res_table[kind, r, 1] * p_t)
     return pt, eta, phi, tracked, res
 
 
-@_jit
+@jit
 def lognormal(mean: np.ndarray, sigma: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Log-normal values of the given mean and standard deviation from standard-normal draws ``z`` (all (k,))."""
     out = np.empty(len(mean))
@@ -133,7 +131,7 @@ def lognormal(mean: np.ndarray, sigma: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
-@_jit
+@jit
 def calo_deposits(
     pdg: np.ndarray, tracked: np.ndarray, energy: np.ndarray, k0s_lambda_ecal_fraction: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -179,153 +177,7 @@ def calo_deposits(
     return ecal_idx[:n_e], ecal_energy[:n_e], hcal_idx[:n_h], hcal_energy[:n_h]
 
 
-@_jit
-def _counting_pass(order: np.ndarray, digit: np.ndarray, n_buckets: int) -> np.ndarray:
-    """Reorder ``order`` stably by ``digit[order]`` (one pass of a least-significant-digit radix sort)."""
-    starts = np.zeros(n_buckets + 1, dtype=np.int64)
-    for i in order:
-        starts[digit[i] + 1] += 1
-    for b in range(n_buckets):
-        starts[b + 1] += starts[b]
-    out = np.empty_like(order)
-    for i in order:
-        d = digit[i]
-        out[starts[d]] = i
-        starts[d] += 1
-    return out
-
-
-@_jit
-def tower_sums(
-    idx: np.ndarray,
-    energy: np.ndarray,
-    owner: np.ndarray,
-    eta: np.ndarray,
-    phi: np.ndarray,
-    n_events: int,
-    edges: np.ndarray,
-    deta: np.ndarray,
-    nphi: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sum calorimeter deposits into (eta, phi) towers per event.
-
-    Parameters
-    ----------
-    idx : (k,) int64
-        Particle index of each deposit.
-    energy : (k,) float64
-        Deposited energy [GeV].
-    owner, eta, phi : (m,) int64, float64, float64
-        Event index and direction of every particle.
-    edges, deta, nphi : (g,) float64, float64, int64
-        Tower regions: upper |eta| edge, eta width and number of phi bins (<= 512); deposits beyond the last edge
-        are lost.
-
-    Returns
-    -------
-    t_owner, t_region, t_ieta, t_iphi : (t,) int64
-        Event, region and bin indices of each tower, ordered by (event, region, eta bin, phi bin).
-    t_energy : (t,) float64
-        Summed energy [GeV], added in deposit order.
-    """
-    k = len(idx)
-    n_regions = len(edges)
-    region = np.empty(k, dtype=np.int64)
-    ieta = np.empty(k, dtype=np.int64)
-    iphi = np.empty(k, dtype=np.int64)
-    low = np.empty(k, dtype=np.int64)
-    high = np.empty(k, dtype=np.int64)
-    dep_owner = np.empty(k, dtype=np.int64)
-    inside = np.empty(k, dtype=np.int64)
-    n_in = 0
-    for j in range(k):
-        i = idx[j]
-        r = _row(edges, abs(eta[i]))
-        if r >= n_regions:
-            continue
-        ie = np.int64(math.floor(eta[i] / deta[r]))
-        ip = np.int64(math.floor((phi[i] + np.pi) / (2 * np.pi) * nphi[r])) % nphi[r]
-        region[j] = r
-        ieta[j] = ie
-        iphi[j] = ip
-        local = (r * 4096 + (ie + 2048)) * 512 + ip  # < 2**24: region < 8, |eta bin| < 2048, phi bin < 512
-        low[j] = local & 4095
-        high[j] = local >> 12
-        dep_owner[j] = owner[i]
-        inside[n_in] = j
-        n_in += 1
-    order = _counting_pass(inside[:n_in], low, 4096)
-    order = _counting_pass(order, high, 4096)
-    order = _counting_pass(order, dep_owner, n_events)
-    t_owner = np.empty(n_in, dtype=np.int64)
-    t_region = np.empty(n_in, dtype=np.int64)
-    t_ieta = np.empty(n_in, dtype=np.int64)
-    t_iphi = np.empty(n_in, dtype=np.int64)
-    t_energy = np.empty(n_in)
-    n_t = 0
-    prev = -1
-    for j in order:
-        if n_t > 0 and dep_owner[j] == t_owner[n_t - 1] and low[j] == low[prev] and high[j] == high[prev]:
-            t_energy[n_t - 1] += energy[j]
-        else:
-            t_owner[n_t] = dep_owner[j]
-            t_region[n_t] = region[j]
-            t_ieta[n_t] = ieta[j]
-            t_iphi[n_t] = iphi[j]
-            t_energy[n_t] = energy[j]
-            n_t += 1
-        prev = j
-    return t_owner[:n_t], t_region[:n_t], t_ieta[:n_t], t_iphi[:n_t], t_energy[:n_t]
-
-
-@_jit
-def tower_finalize(
-    owner: np.ndarray,
-    energy: np.ndarray,
-    sigma: np.ndarray,
-    ieta: np.ndarray,
-    iphi: np.ndarray,
-    deta: np.ndarray,
-    nphi: np.ndarray,
-    z: np.ndarray,
-    u_eta: np.ndarray,
-    u_phi: np.ndarray,
-    energy_min: float,
-    significance_min: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Smear tower energies log-normally, threshold them, and place each at a random point inside its tower.
-
-    All inputs are per tower (t,): ``sigma`` [GeV], bin indices, eta width and phi bin count of the tower's region,
-    standard-normal ``z`` and uniform ``u_eta``/``u_phi`` draws. A tower survives with smeared E > energy_min and
-    E > significance_min·sigma.
-
-    Returns
-    -------
-    owner, energy, eta, phi : (s,) int64, float64, float64, float64
-        Event, smeared energy [GeV] and direction of the surviving towers, in input order.
-    """
-    smeared = lognormal(energy, sigma, z)
-    t = len(energy)
-    keep = np.empty(t, dtype=np.int64)
-    n_keep = 0
-    for i in range(t):
-        if smeared[i] > energy_min and smeared[i] > significance_min * sigma[i]:
-            keep[n_keep] = i
-            n_keep += 1
-    k_owner = np.empty(n_keep, dtype=np.int64)
-    k_energy = np.empty(n_keep)
-    k_eta = np.empty(n_keep)
-    k_phi = np.empty(n_keep)
-    for j in range(n_keep):
-        i = keep[j]
-        k_owner[j] = owner[i]
-        k_energy[j] = smeared[i]
-        k_eta[j] = (ieta[i] + u_eta[i]) * deta[i]
-        k_phi[j] = (iphi[i] + u_phi[i]) * (2 * np.pi / nphi[i]) - np.pi
-    return k_owner, k_energy, k_eta, k_phi
-
-
-@_jit
+@jit
 def isolation_sums(
     cand: np.ndarray,
     offsets: np.ndarray,
@@ -358,7 +210,7 @@ def isolation_sums(
     return out
 
 
-@_jit
+@jit
 def energy_flow(
     n_events: int,
     trk_owner: np.ndarray,

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from turbosim_hep.physics.jit import jit
 
 __all__ = ("N_COMBINATIONS", "assign_jets", "invariant_mass", "massless_p4", "neutrino_pz", "ttbar_masses")
 
 #: The one compilation policy of this package's kernels.
-_jit = numba.njit(cache=True, error_model="numpy")
 
 #: Number of jet assignments tried: 4 choices of b_lep x 3 unordered W pairs among the other three jets.
 N_COMBINATIONS: int = 12
@@ -38,13 +38,13 @@ _SPLITS = np.array(
 )
 
 
-@_jit
+@jit
 def _mass(px: float, py: float, pz: float, e: float) -> float:
     m2 = e * e - (px * px + py * py + pz * pz)
     return math.copysign(math.sqrt(abs(m2)), m2)
 
 
-@_jit
+@jit
 def _solve_one(
     ele_px: float, ele_py: float, ele_pz: float, ele_e: float, met_px: float, met_py: float, m_w: float
 ) -> tuple[float, bool]:
@@ -69,7 +69,7 @@ def _solve_one(
     return c / q, False
 
 
-@_jit
+@jit
 def neutrino_pz(
     ele_px: np.ndarray,
     ele_py: np.ndarray,
@@ -110,7 +110,7 @@ def neutrino_pz(
     return pz, is_complex
 
 
-@_jit
+@jit
 def massless_p4(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> np.ndarray:
     """(n, 4) four-momenta (px, py, pz, E = |p|) [GeV] of massless particles, e.g. the solved neutrino."""
     n = px.shape[0]
@@ -123,7 +123,7 @@ def massless_p4(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> np.ndarray:
     return out
 
 
-@_jit
+@jit
 def invariant_mass(objects: np.ndarray) -> np.ndarray:
     """Signed invariant mass [GeV] of the sum of k objects per event.
 
@@ -150,7 +150,7 @@ def invariant_mass(objects: np.ndarray) -> np.ndarray:
     return out
 
 
-@_jit
+@jit
 def assign_jets(
     lepton: np.ndarray,
     neutrino: np.ndarray,
@@ -238,7 +238,7 @@ def assign_jets(
     return assignment, chi2
 
 
-@_jit
+@jit
 def ttbar_masses(
     lepton: np.ndarray, neutrino: np.ndarray, jets: np.ndarray, assignment: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

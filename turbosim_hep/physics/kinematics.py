@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from turbosim_hep.physics.jit import jit
 
 __all__ = ("p4_from_ptetaphim", "p4_from_ptetaphim_reference", "ptetaphim_from_p4", "ptetaphim_from_p4_reference")
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit
 def _p4_kernel(pt, eta, phi, mass, out):
     for i in range(pt.size):
         p_t = np.float64(pt[i])
@@ -31,7 +32,7 @@ def _p4_kernel(pt, eta, phi, mass, out):
         out[i, 3] = math.sqrt(e2) if e2 > 0.0 else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit
 def _ptetaphim_kernel(p4, pt, eta, phi, mass):
     for i in range(p4.shape[0]):
         px = np.float64(p4[i, 0])

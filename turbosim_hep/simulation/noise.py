@@ -11,10 +11,10 @@ The numba kernel exists for speed: generating the noise must cost much less than
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from turbosim_hep.events.keys import GOLDEN, hash_ids, splitmix64
+from turbosim_hep.physics.jit import jit
 
 __all__ = ("STREAMS", "event_noise", "event_noise_reference", "row_keys")
 
@@ -32,7 +32,7 @@ def row_keys(
     return hash_ids(seed, stream, run, luminosity_block, event, sample)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit
 def _mix(x: np.uint64) -> np.uint64:
     x = x + np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -40,7 +40,7 @@ def _mix(x: np.uint64) -> np.uint64:
     return x ^ (x >> np.uint64(31))
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit
 def _noise_kernel(keys: np.ndarray, dim: int, out: np.ndarray) -> None:
     n_pairs = (dim + 1) // 2
     for i in range(keys.shape[0]):

@@ -11,7 +11,7 @@ import awkward as ak
 import numpy as np
 
 from turbosim_hep.constants import N_FEATURES, PARTON_NAMES, PDG_ELECTRON
-from turbosim_hep.events.layout import make_events, make_partons, momentum4d
+from turbosim_hep.events.layout import fixed_collection, make_events, make_partons
 from turbosim_hep.physics.kinematics import p4_from_ptetaphim, ptetaphim_from_p4
 
 __all__ = (
@@ -63,7 +63,7 @@ def partons_to_features(partons: ak.Array) -> np.ndarray:
     if len(partons) == 0:
         return np.zeros((0, N_FEATURES), dtype=np.float32)
     flat = {f: ak.to_numpy(ak.flatten(partons[f])).reshape(-1, 6) for f in _KINEMATICS}
-    return p4_from_ptetaphim(*(flat[f] for f in _KINEMATICS)).reshape(len(partons), N_FEATURES).astype(np.float32)
+    return p4_from_ptetaphim(*(flat[f] for f in _KINEMATICS), dtype=np.float32).reshape(len(partons), N_FEATURES)
 
 
 def reco_to_features(events: ak.Array) -> np.ndarray:
@@ -124,9 +124,9 @@ def reco_as_stored(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _objects_from_features(feats: np.ndarray) -> dict[str, np.ndarray]:
-    """pt, eta, phi, signed mass of ``(n, k, 4)`` px, py, pz, E arrays, in float64."""
-    return dict(zip(_KINEMATICS, ptetaphim_from_p4(feats), strict=True))
+def _objects_from_features(feats: np.ndarray, dtype: type = np.float64) -> dict[str, np.ndarray]:
+    """pt, eta, phi, signed mass of ``(n, k, 4)`` px, py, pz, E arrays (computed in float64, stored as ``dtype``)."""
+    return dict(zip(_KINEMATICS, ptetaphim_from_p4(feats, dtype=dtype), strict=True))
 
 
 def _check_features(x: np.ndarray, what: str) -> np.ndarray:
@@ -162,15 +162,13 @@ def features_to_reco(x: np.ndarray) -> dict[str, ak.Array]:
     n = len(x)
     dt = _out_dtype(x)
     obj = x.reshape(n, 6, 4)
-    ele = _objects_from_features(obj[:, :1])
-    ele_fields = {k: ak.from_regular(ak.Array(v.astype(dt))) for k, v in ele.items()}
-    ele_fields["charge"] = ak.from_regular(ak.Array(np.full((n, 1), -1, dtype=np.int32)))
-    ele_fields["pdgId"] = ak.from_regular(ak.Array(np.full((n, 1), PDG_ELECTRON, dtype=np.int32)))
-    jet = _objects_from_features(obj[:, 2:])
-    if not np.all(jet["pt"][:, :-1] >= jet["pt"][:, 1:]):  # sorting costs as much as the rest (sorted: skip)
-        order = np.argsort(-jet["pt"], axis=1, kind="stable")
-        jet = {k: np.take_along_axis(v, order, axis=1) for k, v in jet.items()}
-    jet_fields = {k: ak.from_regular(ak.Array(v.astype(dt))) for k, v in jet.items()}
+    ele_fields = _objects_from_features(obj[:, :1], dt)
+    ele_fields["charge"] = np.full((n, 1), -1, dtype=np.int32)
+    ele_fields["pdgId"] = np.full((n, 1), PDG_ELECTRON, dtype=np.int32)
+    jet_fields = _objects_from_features(obj[:, 2:], dt)
+    if not np.all(jet_fields["pt"][:, :-1] >= jet_fields["pt"][:, 1:]):  # sorting costs as much as the rest
+        order = np.argsort(-jet_fields["pt"], axis=1, kind="stable")
+        jet_fields = {k: np.take_along_axis(v, order, axis=1) for k, v in jet_fields.items()}
     met_px, met_py, met_pz = (obj[:, 1, i].astype(np.float64) for i in range(3))
     met = ak.zip(
         {
@@ -179,7 +177,7 @@ def features_to_reco(x: np.ndarray) -> dict[str, ak.Array]:
             "pzMiss": met_pz.astype(dt),
         }
     )
-    return {"electrons": momentum4d(ele_fields), "jets": momentum4d(jet_fields), "met": met}
+    return {"electrons": fixed_collection(ele_fields), "jets": fixed_collection(jet_fields), "met": met}
 
 
 def events_from_features(

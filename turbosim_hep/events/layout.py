@@ -28,7 +28,7 @@ import vector
 
 from turbosim_hep.constants import PARTON_NAMES, PARTON_PDG_IDS
 
-__all__ = ("BEHAVIOR", "has_partons", "has_reco", "make_events", "make_partons", "momentum4d")
+__all__ = ("BEHAVIOR", "fixed_collection", "has_partons", "has_reco", "make_events", "make_partons", "momentum4d")
 
 #: Awkward behaviour dictionary of scikit-hep vector; passed explicitly so nothing is registered globally.
 BEHAVIOR = vector.backends.awkward.behavior
@@ -37,6 +37,21 @@ BEHAVIOR = vector.backends.awkward.behavior
 def momentum4d(fields: Mapping[str, object]) -> ak.Array:
     """Zip per-object fields (pt, eta, phi, mass [GeV] and extras) into ``var * Momentum4D``."""
     return ak.zip(dict(fields), with_name="Momentum4D", behavior=BEHAVIOR)
+
+
+def fixed_collection(fields: Mapping[str, np.ndarray]) -> ak.Array:
+    """``var * Momentum4D`` with the same number k of objects in every event, from ``(n, k)`` arrays per field.
+
+    Builds the awkward layout directly (one shared offsets array, the field buffers as they are): the same array
+    as ``momentum4d({f: ak.from_regular(ak.Array(v))})``, several times faster on the simulate path.
+    """
+    arrays = [np.ascontiguousarray(v) for v in fields.values()]
+    n, k = arrays[0].shape
+    offsets = ak.index.Index64(np.arange(0, n * k + 1, k, dtype=np.int64))
+    content = ak.contents.RecordArray(
+        [ak.contents.NumpyArray(a.reshape(-1)) for a in arrays], list(fields), parameters={"__record__": "Momentum4D"}
+    )
+    return ak.Array(ak.contents.ListOffsetArray(offsets, content), behavior=BEHAVIOR)
 
 
 def make_partons(pt, eta, phi, mass, pdg_id=None, *, dtype: np.dtype | type = np.float32) -> ak.Array:
@@ -58,7 +73,7 @@ def make_partons(pt, eta, phi, mass, pdg_id=None, *, dtype: np.dtype | type = np
         "mass": np.asarray(mass, dtype=dtype),
         "pdgId": np.asarray(pdg_id, dtype=np.int32),
     }
-    return momentum4d({k: ak.from_regular(ak.Array(v)) for k, v in cols.items()})
+    return fixed_collection(cols)
 
 
 def make_events(

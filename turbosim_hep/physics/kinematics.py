@@ -48,23 +48,32 @@ def _ptetaphim_kernel(p4, pt, eta, phi, mass):
         mass[i] = math.copysign(math.sqrt(abs(m2)), m2)
 
 
-def p4_from_ptetaphim(pt, eta, phi, mass) -> np.ndarray:
-    """``(..., 4)`` float64 px, py, pz, E [GeV] from same-shape pt [GeV], eta, phi [rad], signed mass [GeV]."""
+def p4_from_ptetaphim(pt, eta, phi, mass, *, dtype: type = np.float64) -> np.ndarray:
+    """``(..., 4)`` px, py, pz, E [GeV] from same-shape pt [GeV], eta, phi [rad], signed mass [GeV].
+
+    Computed in float64 whatever the inputs; ``dtype`` is the type the result is stored in (float32 writes it
+    directly, without a float64 copy).
+    """
     arrays = [np.ascontiguousarray(a) for a in np.broadcast_arrays(pt, eta, phi, mass)]
     shape = arrays[0].shape
-    out = np.empty((arrays[0].size, 4), dtype=np.float64)
+    out = np.empty((arrays[0].size, 4), dtype=dtype)
     if out.shape[0]:
         _p4_kernel(*(a.reshape(-1) for a in arrays), out)
     return out.reshape(*shape, 4)
 
 
-def ptetaphim_from_p4(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """pt [GeV], eta, phi [rad], signed mass [GeV] (float64, ``p4.shape[:-1]``) from ``(..., 4)`` px, py, pz, E."""
+def ptetaphim_from_p4(
+    p4: np.ndarray, *, dtype: type = np.float64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """pt [GeV], eta, phi [rad], signed mass [GeV] (each ``p4.shape[:-1]``) from ``(..., 4)`` px, py, pz, E.
+
+    Computed in float64 whatever the input; ``dtype`` is the type the results are stored in.
+    """
     p4 = np.ascontiguousarray(p4)
     if p4.shape[-1] != 4:
         raise ValueError(f"four-momenta need a last axis of length 4, got shape {p4.shape!r}")
     flat = p4.reshape(-1, 4)
-    outs = [np.empty(len(flat), dtype=np.float64) for _ in range(4)]
+    outs = [np.empty(len(flat), dtype=dtype) for _ in range(4)]
     if len(flat):
         _ptetaphim_kernel(flat, *outs)
     return tuple(o.reshape(p4.shape[:-1]) for o in outs)

@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=True,
         help="run the classifier two-sample test (default: on)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the model noise and the classifier")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the model noise and the classifier (default: evaluate()'s)"
+    )
     p.set_defaults(func=run)
 
 
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         max_events=args.max_events,
         plots=not args.no_plots,
         classifier=args.classifier,
-        seed=args.seed,
+        **({} if args.seed is None else {"seed": args.seed}),
     )
     _print_table(report)
     out = Path(args.out)

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", required=True, help="model file (turbosim train, baseline-*) or a shipped model's name")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--samples", type=int, default=1, help="detector responses per parton event (default 1)")
+    p.add_argument("--samples", type=int, default=None, help="detector responses per parton event (default: one)")
     p.add_argument("--seed", type=int, default=None, help="noise seed (default: the model's)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument(
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             args.inputs,
             args.model,
             args.out,
-            n_samples=args.samples,
+            **({} if args.samples is None else {"n_samples": args.samples}),
             seed=args.seed,
             device=args.device,
             overwrite=args.overwrite,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from turbosim_hep.model.config import DEFAULT_EPOCHS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -22,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="physics (the toolkit's simulator), turbo (the paper's), aae, gan, pix2pix, cycle, direct-only, "
         "reverse-only (default: %(default)s)",
     )
-    p.add_argument("--epochs", type=int, default=100, help="total number of epochs (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=None, help=f"total number of epochs (default: {DEFAULT_EPOCHS})")
     p.add_argument("--out", required=True, help="model file to write, e.g. model.pt")
     p.add_argument("--resume", action="store_true", help="continue the run saved in OUT's .last.pt exactly")
     p.add_argument("--overwrite", action="store_true", help="start afresh even if OUT exists")
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     best = train(
         args.data,
         config=config,
-        epochs=args.epochs,
+        **({} if args.epochs is None else {"epochs": args.epochs}),
         out=args.out,
         resume=args.resume,
         overwrite=args.overwrite,

@@ -32,6 +32,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+#: Epochs of a training run unless told otherwise (``train(epochs=...)``, ``turbosim train --epochs``).
+DEFAULT_EPOCHS = 100
+
 __all__ = ("ADVERSARIAL_TERMS", "PRESETS", "SUPERVISED_TERMS", "TERMS", "TurboSimConfig")
 
 #: Supervised terms: weight name -> (generated sample, true sample it is compared with, event by event).

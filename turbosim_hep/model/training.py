@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from turbosim_hep.model.checkpoint import read_checkpoint, save_checkpoint, versions
-from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.config import DEFAULT_EPOCHS, TurboSimConfig
 from turbosim_hep.model.data import PairedData, load_pairs
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
@@ -224,7 +224,7 @@ def train_arrays(
     event: np.ndarray,
     *,
     config: TurboSimConfig | None = None,
-    epochs: int = 100,
+    epochs: int = DEFAULT_EPOCHS,
     out: str | os.PathLike = "model.pt",
     resume: bool = False,
     overwrite: bool = False,
@@ -390,7 +390,7 @@ def train(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     config: TurboSimConfig | None = None,
-    epochs: int = 100,
+    epochs: int = DEFAULT_EPOCHS,
     out: str | os.PathLike = "model.pt",
     resume: bool = False,
     overwrite: bool = False,

@@ -75,7 +75,7 @@ def main() -> None:
     from turbosim_hep.events.features import events_from_features
     from turbosim_hep.io.nanoevents import TurboSimSchema
     from turbosim_hep.io.root import read_events, write_events
-    from turbosim_hep.simulation.transform import TurboSimTransform
+    from turbosim_hep.model.transform import TurboSimTransform
 
     n = args.events
     rng = np.random.default_rng(1)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from turbosim_hep.model.transform import TurboSimTransform
 from turbosim_hep.simulation.registry import load_transform, resolve_model_path, shipped_models
-from turbosim_hep.simulation.transform import TurboSimTransform
 
 SHIPPED = shipped_models()
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ttbar-ref"

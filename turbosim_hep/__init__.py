@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "TurboSimTransform": "turbosim_hep.simulation.transform",
+    "TurboSimTransform": "turbosim_hep.model.transform",
     "TurboSimConfig": "turbosim_hep.model.config",
     "generate": "turbosim_hep.generation.pipeline",
     "train": "turbosim_hep.model.training",

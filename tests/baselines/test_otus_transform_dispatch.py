@@ -7,8 +7,8 @@ from tests.conftest import toy_features
 from turbosim_hep.baselines.otus.transform import OtusTransform
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.events.validity import validate
+from turbosim_hep.model.transform import TurboSimTransform
 from turbosim_hep.simulation.registry import load_transform
-from turbosim_hep.simulation.transform import TurboSimTransform
 
 
 def test_load_transform_tells_otus_from_turbosim(otus_checkpoint, tmp_path):

@@ -17,7 +17,7 @@ from turbosim_hep.evaluation.samples import load_features
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.events.split import split_mask
 from turbosim_hep.io.root import write_events
-from turbosim_hep.simulation.transform import TurboSimTransform
+from turbosim_hep.model.transform import TurboSimTransform
 
 
 @pytest.fixture

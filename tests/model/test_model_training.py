@@ -112,8 +112,8 @@ def test_validation_reports_physics_columns_from_the_reconstruction(monkeypatch)
 
 def test_a_trained_checkpoint_simulates_in_gev_with_the_saved_normalisation(tmp_path):
     from turbosim_hep.events.features import reco_as_stored
+    from turbosim_hep.model.transform import TurboSimTransform
     from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
-    from turbosim_hep.simulation.transform import TurboSimTransform
 
     out = _run(tmp_path, "e.pt", 1)
     tf = TurboSimTransform.load(out, device="cpu", seed=4)
@@ -161,7 +161,7 @@ def test_cosine_schedule_runs_from_lr_down_to_a_twentieth():
 
 
 def test_physics_preset_trains_and_its_checkpoint_simulates_physical_jets(tmp_path):
-    from turbosim_hep.simulation.transform import TurboSimTransform
+    from turbosim_hep.model.transform import TurboSimTransform
 
     z, x, event = toy_pairs(1200, seed=4)
     z[:, 3::4] = np.sqrt((z.reshape(-1, 6, 4)[..., :3] ** 2).sum(-1)) + 5  # physical energies

@@ -4,7 +4,7 @@ import pytest
 from tests.conftest import toy_features
 from turbosim_hep.events.features import events_from_features, partons_to_features
 from turbosim_hep.model.export import TurboSimTorchWrapper, export_model, read_export_metadata
-from turbosim_hep.simulation.transform import TurboSimTransform
+from turbosim_hep.model.transform import TurboSimTransform
 
 
 @pytest.fixture

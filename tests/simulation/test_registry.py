@@ -12,9 +12,10 @@ import torch
 from tests.conftest import toy_features
 from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
+from turbosim_hep.model.checkpoint import FORMAT as TURBOSIM_FORMAT
+from turbosim_hep.model.transform import TurboSimTransform
 from turbosim_hep.simulation import registry
 from turbosim_hep.simulation.registry import load_transform
-from turbosim_hep.simulation.transform import TURBOSIM_FORMAT, TurboSimTransform
 
 FORMAT_LOOKUP = "turbosim-hep lookup"
 

@@ -7,8 +7,8 @@ from turbosim_hep.cli import main
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.events.validity import validate
 from turbosim_hep.io.root import read_events, write_events
+from turbosim_hep.model.transform import TurboSimTransform
 from turbosim_hep.simulation.files import simulate_files
-from turbosim_hep.simulation.transform import TurboSimTransform
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from tests.conftest import toy_features
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.events.validity import validate
 from turbosim_hep.io.root import read_events, write_events
+from turbosim_hep.model.transform import TurboSimTransform
 from turbosim_hep.simulation.noise import event_noise, event_noise_reference, row_keys
-from turbosim_hep.simulation.transform import TurboSimTransform
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ Interface for users of a trained model (the transform, the coffea processor)::
     z_norm = (z_gev - loaded.z_mean) / loaded.z_std      # np.ndarray (24,) float64 each
     x_gev = x_norm * loaded.x_std + loaded.x_mean
 
-Inference on events goes through :class:`turbosim_hep.simulation.transform.TurboSimTransform`.
+Inference on events goes through :class:`turbosim_hep.model.transform.TurboSimTransform`.
 
 Every mismatch (unreadable file, another layout version, other feature names, missing keys, edited content) is a
 ``ValueError`` naming the file.

@@ -37,7 +37,7 @@ __all__ = (
 
 #: Modules of the built-in model families; each calls :func:`register_model_kind` when imported.
 BUILTIN_FAMILIES: tuple[str, ...] = (
-    "turbosim_hep.simulation.transform",
+    "turbosim_hep.model.transform",
     "turbosim_hep.baselines.otus.transform",
     "turbosim_hep.baselines.lookup.transform",
 )

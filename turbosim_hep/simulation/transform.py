@@ -1,15 +1,17 @@
-"""TurboSimTransform: a trained Turbo-Sim model as a function on awkward arrays, in both directions.
+"""EventTransform: any trained model (Turbo-Sim, OTUS, lookup) as a function on awkward arrays, in both directions.
 
 ``simulate`` turns partons (Z) into detector objects (X) in exactly the generator's record layout (Electron, MET,
-Jet with vector behaviour, jets sorted by pT); ``unfold`` goes back. The noise of each event is a pure function of
-the model seed and the event's ``(run, luminosityBlock, event)`` (and the oversampling index), see
-:mod:`turbosim_hep.simulation.noise`, so the output does not depend on chunking, executor or retries.
+Jet with vector behaviour, jets sorted by pT); ``unfold`` goes back. Each model family subclasses it with its
+networks (:class:`turbosim_hep.model.transform.TurboSimTransform`, the baselines' transforms). The noise of
+each event is a pure function of the model seed and the event's ``(run, luminosityBlock, event)`` (and the
+oversampling index), see :mod:`turbosim_hep.simulation.noise`, so the output does not depend on chunking, executor
+or retries.
 
 Example
 -------
 >>> import turbosim_hep as ts
 >>> from turbosim_hep.io.root import read_events
->>> tf = ts.TurboSimTransform.load("model.pt")
+>>> tf = ts.TurboSimTransform.load("model.pt")                  # a subclass; any family: registry.load_transform
 >>> reco = tf.simulate(read_events("partons.root"))            # ak.Array: run, ..., Electron, MET, Jet
 >>> m_jj = (reco.Jet[:, 0] + reco.Jet[:, 1]).mass
 """
@@ -34,9 +36,9 @@ from turbosim_hep.events.features import (
 from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
-from turbosim_hep.simulation.registry import open_model, register_model_kind
+from turbosim_hep.simulation.registry import open_model
 
-__all__ = ("EventTransform", "TurboSimTransform")
+__all__ = ("Affine", "EventTransform", "affine")
 
 #: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
 Affine = tuple[np.ndarray, np.ndarray]
@@ -251,41 +253,5 @@ class EventTransform:
         return ids
 
 
-def _affine(scale: np.ndarray, shift: np.ndarray) -> Affine:
+def affine(scale: np.ndarray, shift: np.ndarray) -> Affine:
     return (np.asarray(scale, dtype=np.float32), np.asarray(shift, dtype=np.float32))
-
-
-class TurboSimTransform(EventTransform):
-    """A trained Turbo-Sim model: the decoder simulates, the encoder unfolds, in GeV (normalisation folded in).
-
-    Example
-    -------
-    >>> tf = TurboSimTransform.load("model.pt")                         # doctest: +SKIP
-    >>> reco = tf.simulate(events)                                      # doctest: +SKIP
-    """
-
-    @classmethod
-    def _read(cls, model_file: ModelFile, device: str | None):
-        from turbosim_hep.model.checkpoint import load_model
-
-        return load_model(model_file, device=device)
-
-    def _network(self, direction: str):
-        m = self.loaded
-        if direction == "simulate" and getattr(m.model.decoder, "physical", False):
-            return m.model.decoder.in_gev(), None, None  # GeV in and out: no normalisation round trip
-        if direction == "simulate":
-            net, (mi, si), (mo, so) = m.model.decoder, (m.z_mean, m.z_std), (m.x_mean, m.x_std)
-        else:
-            net, (mi, si), (mo, so) = m.model.encoder, (m.x_mean, m.x_std), (m.z_mean, m.z_std)
-        return net, _affine(1.0 / si, -mi / si), _affine(so, mo)
-
-    def __repr__(self) -> str:
-        return f"TurboSimTransform(path={str(self.loaded.path)!r}, seed={self.seed}, device={str(self.device)!r})"
-
-
-#: ``format`` key of Turbo-Sim checkpoints (:data:`turbosim_hep.model.checkpoint.FORMAT`; not imported from there,
-#: which would load torch with this module; a test checks that the two agree).
-TURBOSIM_FORMAT = "turbosim-hep checkpoint"
-
-register_model_kind(TURBOSIM_FORMAT, TurboSimTransform.from_model_file, description="Turbo-Sim, 'turbosim train'")

@@ -17,7 +17,7 @@ import torch
 
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
-from turbosim_hep.model.training import Trainer
+from turbosim_hep.model.trainer import Trainer
 
 
 def measure(*, preset: str, batch_size: int, steps: int, threads: int, device: str) -> float:

@@ -9,7 +9,8 @@ import torch
 from turbosim_hep.model.checkpoint import read_checkpoint
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
-from turbosim_hep.model.training import Trainer, companion_paths, train_arrays
+from turbosim_hep.model.trainer import Trainer
+from turbosim_hep.model.training import companion_paths, train_arrays
 from turbosim_hep.model.validation import validate
 
 torch.set_num_threads(1)

@@ -152,7 +152,7 @@ def train_otus_arrays(
     from turbosim_hep.baselines.otus.checkpoint import save_otus
     from turbosim_hep.model.checkpoint import versions
     from turbosim_hep.model.data import PairedData
-    from turbosim_hep.model.training import resolve_device
+    from turbosim_hep.runtime.device import resolve_device
 
     config = config or OtusConfig()
     out = Path(out)

@@ -1,0 +1,173 @@
+"""One Turbo-Sim optimisation state: the model, its optimisers, batches, critic and generator steps, the EMA of the
+weights, and the state an exact resume needs.
+
+:func:`turbosim_hep.model.training.train_arrays` drives it epoch by epoch; ``benchmarks/training.py`` times its
+steps. On CUDA the forward passes run under bfloat16 autocast; the CPU runs float32 and, with a fixed thread count,
+is bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from turbosim_hep.model.config import TurboSimConfig
+from turbosim_hep.model.normalisation import Normalisation
+from turbosim_hep.model.turbosim import TurboSim
+from turbosim_hep.runtime.device import resolve_device
+
+__all__ = ("Trainer",)
+
+
+class Trainer:
+    """Model, optimisers, random generators and normalised training tensors of one run.
+
+    Arguments
+    ---------
+    z, x
+        Normalised training features ``(n, 24)`` float32 (paired rows).
+    config
+        The run's configuration.
+    device
+        Where to train (see :func:`resolve_device`).
+    """
+
+    def __init__(
+        self,
+        z: np.ndarray,
+        x: np.ndarray,
+        *,
+        config: TurboSimConfig,
+        device: str | torch.device | None = None,
+        z_norm: Normalisation | None = None,
+        x_norm: Normalisation | None = None,
+    ) -> None:
+        self.config = config
+        self.device = resolve_device(device)
+        model = TurboSim(config, generator=torch.Generator().manual_seed(config.seed))
+        if z_norm is not None and x_norm is not None:
+            model.set_normalisation(z_norm.mean, z_norm.std, x_norm.mean, x_norm.std)
+        elif config.decoder_kind == "physics":
+            raise ValueError("a physics decoder needs the normalisation: pass z_norm and x_norm to the Trainer")
+        self.model = model.to(self.device)
+        # learned noise scales are not weight-decayed: decay would pull them to 0, a stationary point
+        params = dict((n, p) for n, p in self.model.named_parameters() if n.startswith(("encoder.", "decoder.")))
+        scales = [p for n, p in params.items() if n.endswith(".scale")]
+        others = [p for n, p in params.items() if not n.endswith(".scale")]
+        groups = [{"params": others}] + ([{"params": scales, "weight_decay": 0.0}] if scales else [])
+        self._generator_params = list(params.values())
+        # exponential moving average of the generator weights: what validation scores and the best model holds
+        self.ema = [p.detach().clone() for p in self._generator_params] if config.ema > 0 else None
+        self.gen_opt = torch.optim.Adam(groups, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+        self.critic_opt = (
+            torch.optim.Adam(
+                self.model.critics.parameters(),
+                lr=config.critic_lr,
+                betas=config.critic_betas,
+                weight_decay=config.critic_weight_decay,
+            )
+            if len(self.model.critics)
+            else None
+        )
+        self.batch_rng = torch.Generator().manual_seed(config.seed + 1)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.z = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).to(self.device)
+        self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        self.autocast = self.device.type == "cuda"
+
+    def set_epoch(self, epoch: int, epochs: int) -> float:
+        """Set the learning rates of ``epoch`` (1-based) of ``epochs`` by ``config.lr_schedule``; returns the factor."""
+        factor = 1.0
+        if self.config.lr_schedule == "cosine" and epochs > 1:
+            floor = 0.05
+            factor = floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / (epochs - 1)))
+        for opt, lr in ((self.gen_opt, self.config.lr), (self.critic_opt, self.config.critic_lr)):
+            if opt is not None:
+                for group in opt.param_groups:
+                    group["lr"] = lr * factor
+        return factor
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(len(self.z), (self.config.batch_size,), generator=self.batch_rng).to(self.device)
+        return self.z[idx], self.x[idx]
+
+    def step(self) -> dict[str, torch.Tensor]:
+        """``critic_steps`` critic updates then one generator update; detached losses (``total``, terms, critics)."""
+        out: dict[str, torch.Tensor] = {}
+        model = self.model
+        if self.critic_opt is not None and self.config.critic_steps > 0:
+            for _ in range(self.config.critic_steps):
+                z, x = self._batch()
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                    loss, parts = model.critic_loss(z, x, generator=self.noise_rng)
+                self.critic_opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.critic_opt.step()
+            out.update({f"critic_{k}": v.detach() for k, v in parts.items()})
+        z, x = self._batch()
+        model.critics.requires_grad_(False)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            loss, terms = model.generator_loss(z, x, generator=self.noise_rng)
+        self.gen_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.gen_opt.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(self.ema, self._generator_params, 1.0 - self.config.ema)
+        model.critics.requires_grad_(True)
+        out["total"] = loss.detach()
+        out.update({k: v.detach() for k, v in terms.items()})
+        return out
+
+    @contextlib.contextmanager
+    def averaged(self) -> Iterator[None]:
+        """Inside: the model holds the moving-average weights (``config.ema > 0``; else nothing changes)."""
+        if self.ema is None:
+            yield
+            return
+        with torch.no_grad():
+            raw = [p.detach().clone() for p in self._generator_params]
+            torch._foreach_copy_(self._generator_params, self.ema)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self._generator_params, raw)
+
+    def state(self) -> dict[str, Any]:
+        """Optimiser and random-generator states (tensors and plain data) for an exact resume."""
+        return {
+            "ema": None if self.ema is None else [t.detach().cpu().clone() for t in self.ema],
+            "optimisers": {
+                "generator": self.gen_opt.state_dict(),
+                "critic": self.critic_opt.state_dict() if self.critic_opt is not None else None,
+            },
+            "rng": {"batches": self.batch_rng.get_state(), "noise": self.noise_rng.get_state()},
+            "device_type": self.device.type,
+        }
+
+    def load_state(self, model_state: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+        """Restore weights, optimisers and generators saved by :meth:`state`."""
+        self.model.load_state_dict(model_state, strict=True)
+        if self.ema is not None:
+            with torch.no_grad():
+                torch._foreach_copy_(self.ema, [t.to(self.device) for t in state["ema"]])
+        self.gen_opt.load_state_dict(state["optimisers"]["generator"])
+        if self.critic_opt is not None:
+            self.critic_opt.load_state_dict(state["optimisers"]["critic"])
+        self.batch_rng.set_state(state["rng"]["batches"])
+        if state.get("device_type") == self.device.type:
+            self.noise_rng.set_state(state["rng"]["noise"])
+        else:
+            warnings.warn(
+                f"resuming on {self.device.type} a run saved on {state.get('device_type')}: the noise stream "
+                "restarts, so the result is not bit-identical to an uninterrupted run",
+                stacklevel=2,
+            )
+            self.noise_rng.manual_seed(self.config.seed + 2 + int(state.get("epoch", 0)))

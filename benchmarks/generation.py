@@ -91,16 +91,16 @@ def _detector_only(n: int, repeat: int) -> None:
     The first call compiles (or loads) the numba kernels and is not counted; min and median are printed because
     other processes on the machine inflate single timings.
     """
-    from turbosim_hep.generation.detector import simulate_detector
+    from turbosim_hep.generation.detector import run_detector
     from turbosim_hep.generation.detector_card import DetectorCard
     from turbosim_hep.generation.pythia import generate_batch, make_pythia
 
     batch = generate_batch(make_pythia(2024), n)
     card = DetectorCard()
-    simulate_detector(batch, card, np.random.default_rng(0))
+    run_detector(batch, card, np.random.default_rng(0))
     det, clu = [], []
     for i in range(repeat):
-        timing = simulate_detector(batch, card, np.random.default_rng(i + 1)).timing
+        timing = run_detector(batch, card, np.random.default_rng(i + 1)).timing
         det.append(timing["detector_s"])
         clu.append(timing["clustering_s"])
     for name, t in (("detector", det), ("clustering", clu)):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from turbosim_hep.events.layout import make_events, momentum4d
-from turbosim_hep.generation.detector import ecal_sigma, simulate_detector
+from turbosim_hep.generation.detector import ecal_sigma, run_detector
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.jets import jet_energy_scale
 from turbosim_hep.generation.pythia import ParticleBatch, generate_batch, make_pythia
@@ -46,7 +46,7 @@ def _single_electrons(n: int, pt: float, eta: float) -> ParticleBatch:
 @pytest.mark.parametrize("eta, expected", [(0.5, 0.95 * 0.95), (2.0, 0.83 * 0.85)])
 def test_isolated_electron_efficiency_is_tracking_times_identification(eta, expected):
     n = 20_000
-    out = simulate_detector(_single_electrons(n, 50.0, eta), DetectorCard(), np.random.default_rng(3))
+    out = run_detector(_single_electrons(n, 50.0, eta), DetectorCard(), np.random.default_rng(3))
     eff = out.electron_counts.mean()
     assert abs(eff - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
     assert np.all(out.electron_charge == -1)
@@ -63,9 +63,9 @@ def test_isolated_electron_efficiency_is_tracking_times_identification(eta, expe
 
 def test_detector_is_deterministic_given_the_generator():
     batch = _single_electrons(500, 30.0, 1.0)
-    a = simulate_detector(batch, DetectorCard(), np.random.default_rng(9))
-    b = simulate_detector(batch, DetectorCard(), np.random.default_rng(9))
-    c = simulate_detector(batch, DetectorCard(), np.random.default_rng(10))
+    a = run_detector(batch, DetectorCard(), np.random.default_rng(9))
+    b = run_detector(batch, DetectorCard(), np.random.default_rng(9))
+    c = run_detector(batch, DetectorCard(), np.random.default_rng(10))
     np.testing.assert_array_equal(a.electron_pt, b.electron_pt)
     assert not np.array_equal(a.electron_counts, c.electron_counts)
 

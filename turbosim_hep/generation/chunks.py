@@ -24,7 +24,7 @@ import numpy as np
 
 from turbosim_hep.constants import LAYOUT_VERSION, M_ELECTRON_GEV
 from turbosim_hep.events.layout import make_events, make_partons, momentum4d
-from turbosim_hep.generation.detector import DetectorOutput, simulate_detector, warm_up
+from turbosim_hep.generation.detector import DetectorOutput, run_detector, warm_up
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.pythia import (
     PYTHIA_SETTINGS,
@@ -164,7 +164,7 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
         t = time.perf_counter()
         batch = generate_batch(pythia, n)
         timing["pythia_s"] += time.perf_counter() - t
-        det = simulate_detector(batch, task.card, rng)
+        det = run_detector(batch, task.card, rng)
         timing["detector_s"] += det.timing["detector_s"]
         timing["clustering_s"] += det.timing["clustering_s"]
         t = time.perf_counter()

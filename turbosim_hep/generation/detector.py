@@ -35,7 +35,7 @@ from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.generation.jets import cluster_antikt, jet_energy_scale, match_to_quarks
 from turbosim_hep.generation.pythia import ParticleBatch
 
-__all__ = ("DetectorOutput", "ecal_sigma", "hcal_sigma", "simulate_detector", "tracking_tables")
+__all__ = ("DetectorOutput", "ecal_sigma", "hcal_sigma", "run_detector", "tracking_tables")
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _towers(
     )
 
 
-def simulate_detector(batch: ParticleBatch, card: DetectorCard, rng: np.random.Generator) -> DetectorOutput:
+def run_detector(batch: ParticleBatch, card: DetectorCard, rng: np.random.Generator) -> DetectorOutput:
     """Run the parametric detector on a batch of generated events.
 
     Parameters
@@ -302,4 +302,4 @@ def warm_up(card: DetectorCard) -> None:
         partons=np.tile(np.array([30.0, 5.0, 10.0, 32.0]), (2, 6, 1)), parton_masses=np.zeros((2, 6)),
         quarks_event=quarks,
     )  # fmt: skip
-    simulate_detector(batch, card, np.random.default_rng(0))
+    run_detector(batch, card, np.random.default_rng(0))

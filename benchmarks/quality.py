@@ -48,8 +48,9 @@ def score_models(models: list[tuple[str, str]], data: list[str], *, split: str, 
     """Score every ``(path_or_name, label)`` on the same events of ``data``; a JSON-ready dict."""
     import torch
 
-    from turbosim_hep.evaluation.report import PAPER_TABLE1, TABLE1_COLUMNS, check_split, score_transform
     from turbosim_hep.evaluation.samples import load_features
+    from turbosim_hep.evaluation.scoring import check_split, score_transform
+    from turbosim_hep.evaluation.table1 import PAPER_TABLE1, TABLE1_COLUMNS
     from turbosim_hep.simulation.registry import load_transform
 
     torch.set_num_threads(1)

@@ -16,7 +16,7 @@ _LAZY = {
     "TurboSimConfig": "turbosim_hep.model.config",
     "generate": "turbosim_hep.generation.pipeline",
     "train": "turbosim_hep.model.training",
-    "evaluate": "turbosim_hep.evaluation.report",
+    "evaluate": "turbosim_hep.evaluation.scoring",
     "reconstruct_ttbar": "turbosim_hep.physics.reconstruction",
 }
 

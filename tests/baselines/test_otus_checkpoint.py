@@ -99,7 +99,7 @@ def test_transform_needs_event_ids_and_well_shaped_features(otus_checkpoint):
 
 
 def test_evaluate_runs_on_the_otus_transform(otus_checkpoint, toy_sample, tmp_path):
-    from turbosim_hep.evaluation.report import evaluate
+    from turbosim_hep.evaluation.scoring import evaluate
 
     tf = OtusTransform.load(otus_checkpoint, device="cpu")
     report = evaluate(tf, toy_sample, out=tmp_path / "eval", plots=False, classifier=False)

@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 from turbosim_hep.cli import main
-from turbosim_hep.evaluation import report as report_module
+from turbosim_hep.evaluation import scoring as report_module
 from turbosim_hep.events.features import events_from_features
 from turbosim_hep.io.root import write_events
 

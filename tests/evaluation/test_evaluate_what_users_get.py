@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import toy_features
 from turbosim_hep.cli import main
-from turbosim_hep.evaluation.report import check_split, evaluate, run_model
 from turbosim_hep.evaluation.samples import load_features
+from turbosim_hep.evaluation.scoring import check_split, evaluate, run_model
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.events.split import split_mask
 from turbosim_hep.io.root import write_events

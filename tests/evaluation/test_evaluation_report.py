@@ -4,14 +4,9 @@ import numpy as np
 import pytest
 
 from turbosim_hep.constants import X_FEATURES, Z_FEATURES
-from turbosim_hep.evaluation.report import (
-    MASS_NAMES,
-    PAPER_TABLE1,
-    TABLE1_COLUMNS,
-    build_report,
-    evaluate,
-    load_features,
-)
+from turbosim_hep.evaluation.report import MASS_NAMES, PAPER_TABLE1, TABLE1_COLUMNS, build_report
+from turbosim_hep.evaluation.samples import load_features
+from turbosim_hep.evaluation.scoring import evaluate
 from turbosim_hep.events.split import split_mask
 
 
@@ -135,8 +130,9 @@ def test_evaluate_runs_the_model_on_the_test_split_of_a_root_file(tmp_path, ttba
     n_test = int(split_mask(np.full(len(z), 3), event, "test").sum())
     assert rep.meta["n_events"] == n_test
     assert rep.meta["data"] == [str(path)]
-    assert model.calls == ["simulate", "unfold", "simulate", "unfold"]
-    for name in ("report.md", "report.json", "plots/X_m_t_had.png", "plots/Z_b_pz.png", "plots/overview.png"):
+    assert model.calls == ["simulate", "unfold", "simulate", "unfold"] + 20 * ["unfold"]  # + 20 posterior draws
+    for name in ("report.md", "report.json", "plots/X_m_t_had.png", "plots/Z_b_pz.png", "plots/overview.png",
+                 "plots/phase_space.png", "plots/calibration_this_model.png"):  # fmt: skip
         assert (tmp_path / "eval" / name).stat().st_size > 1000, name
     assert rep.classifier is None and rep.response["bins"]
 

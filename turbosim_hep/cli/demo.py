@@ -38,7 +38,7 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings = DemoSettings(), *,
     """Run the whole chain into ``out``; return a summary dict (also written to ``out/summary.json``)."""
     import torch
 
-    from turbosim_hep.evaluation.report import evaluate
+    from turbosim_hep.evaluation.scoring import evaluate
     from turbosim_hep.generation.pipeline import generate
     from turbosim_hep.model.config import TurboSimConfig
     from turbosim_hep.model.training import train

@@ -73,12 +73,36 @@ def _print_table(report) -> None:
             for space, c in report.classifier.items()
         ]
         console.print("classifier AUC (0.5 = indistinguishable): " + "; ".join(parts))
+    if report.scorecard:
+        _print_scorecard(console, report.scorecard)
+
+
+def _print_scorecard(console, card) -> None:
+    """Phase space, classifier AUCs and the targets with their verdicts."""
+    from rich.table import Table
+
+    from turbosim_hep.evaluation.targets import scorecard_targets
+
+    ps = card["phase_space"]
+    console.print(
+        "events outside the detector's phase space: "
+        + ", ".join(f"{k} {100 * v['outside']:.2f} ± {100 * v['outside_spread']:.2f} %" for k, v in ps.items())
+    )
+    for key, c in (card.get("classifiers") or {}).items():
+        console.print(f"AUC {c['description']}: {c['auc']:.3f} ± {c['spread']:.3f}")
+    table = Table(title="targets (beyond 2 spreads)", title_justify="left")
+    for col in ("target", "verdict", "figure"):
+        table.add_column(col)
+    style = {"met": "green", "within noise": "yellow", "missed": "bold red"}
+    for target, verdict, figure in scorecard_targets(card):
+        table.add_row(target, f"[{style[verdict]}]{verdict}[/]", figure)
+    console.print(table)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from turbosim_hep.evaluation.report import evaluate
+    from turbosim_hep.evaluation.scoring import evaluate
 
     if args.max_events is not None and args.max_events < 4:
         raise ValueError(f"--max-events must be at least 4, got {args.max_events!r}")

@@ -1,5 +1,8 @@
 """Rendering a :class:`~turbosim_hep.evaluation.report.Report` as Markdown (``report.md``).
 
+It reads the report's attributes only (``meta``, ``table1``, ``variables``, ``classifier``, ``response``,
+``scorecard``) and imports nothing from :mod:`.report`, so the two modules do not import each other.
+
 Given the report's directory, the Markdown names its inputs (model, data files) by paths relative to it and links the
 plots under its ``plots/`` folder by relative links, so the folder can be moved or shared as a whole.
 """
@@ -10,12 +13,9 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from turbosim_hep.evaluation.samples import ARTEFACT_FEATURES
-
-if TYPE_CHECKING:
-    from turbosim_hep.evaluation.report import Report
 
 __all__ = ("report_markdown",)
 
@@ -89,7 +89,7 @@ def _plot_target(base: Path | None, stem: str) -> str | None:
     return None
 
 
-def _plots(report: Report, base: Path | None) -> list[str]:
+def _plots(report: Any, base: Path | None) -> list[str]:
     overview = _plot_target(base, "overview")
     columns = [(c["label"], _plot_target(base, f"{c['space']}_{c['variable']}")) for c in report.table1["columns"]]
     masses = {
@@ -126,7 +126,24 @@ def _plots(report: Report, base: Path | None) -> list[str]:
     return lines
 
 
-def report_markdown(report: Report, *, base: str | os.PathLike | None = None) -> str:
+def _scorecard(report: Any, base: Path | None) -> list[str]:
+    """The scorecard's tables, the targets and links to its plots (phase space, rank histograms)."""
+    card = getattr(report, "scorecard", None)
+    if not card:
+        return []
+    from turbosim_hep.evaluation.scorecard_markdown import scorecard_markdown, targets_markdown
+    from turbosim_hep.evaluation.targets import scorecard_targets
+
+    lines = ["# Scorecard", "", scorecard_markdown({"this model": card}).rstrip("\n"), ""]
+    for stem, alt in (("phase_space", "Events outside the phase space"),
+                      ("calibration_this_model", "Posterior rank histograms")):  # fmt: skip
+        target = _plot_target(base, stem)
+        if target:
+            lines += [f"![{alt}]({target})", ""]
+    return lines + targets_markdown("this model", scorecard_targets(card))
+
+
+def report_markdown(report: Any, *, base: str | os.PathLike | None = None) -> str:
     """The human-readable Markdown of ``report``: Table 1, plots, classifier AUCs, every variable, the response test.
 
     ``base`` is the directory the Markdown is written to: inputs are named relative to it and the plots found in
@@ -197,6 +214,7 @@ def report_markdown(report: Report, *, base: str | os.PathLike | None = None) ->
         ]
         lines += _table(["space", *outputs, "floor", "σ (null)", "events per sample"], rows)
         lines.append("")
+    lines += _scorecard(report, base)
     for space, title in (("Z", "Parton level Z"), ("X", "Detector level X")):
         lines += [
             f"## {title}: every feature and mass",

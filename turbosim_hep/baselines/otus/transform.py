@@ -7,7 +7,7 @@ Example
 >>> from turbosim_hep.baselines.otus.config import OtusConfig
 >>> from turbosim_hep.baselines.otus.training import train_otus
 >>> from turbosim_hep.baselines.otus.transform import OtusTransform
->>> from turbosim_hep.evaluation.report import evaluate
+>>> from turbosim_hep.evaluation.scoring import evaluate
 >>> train_otus(["data/"], config=OtusConfig(epochs=300), out="otus.pt")           # doctest: +SKIP
 >>> evaluate(OtusTransform.load("otus.pt"), ["data/"], out="eval-otus")          # doctest: +SKIP
 """

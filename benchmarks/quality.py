@@ -1,16 +1,18 @@
-"""One quality table for several models on the same test events: Table 1, classifier AUC, conditional response.
+"""The scorecard of several models on the same test events, side by side, every figure with its spread.
 
-    python benchmarks/quality.py ttbar-physics=Turbo-Sim /work/data/otus.pt=OTUS lookup.pt=lookup \\
+    python benchmarks/quality.py ttbar-physics=Turbo-Sim ttbar-otus=OTUS lookup.pt=lookup \\
         --data /work/shared/data/ttbar-ref --out quality/
 
 Each MODEL is a model file (Turbo-Sim checkpoint, OTUS or lookup baseline) or a shipped model's name, optionally
-``=LABEL``. Every model is scored through the public path (``simulate_features``, jets sorted as ``simulate()``
-returns them) on the same events: the test split of ``--data`` by the models' split fractions (which must agree),
-or every event with ``--split all`` (a dedicated sample made with other seeds). Printed and written to
-``OUT/quality.md`` and ``OUT/quality.json``: the paper's two rows, one row per model (KS x 1e-2, model output from
-half A against the truth of half B) and the truth-vs-truth floor; the classifier AUC (X features + masses; 0.5 =
-indistinguishable); the response pT(reco)/pT(parton) per object type and parton-pT bin (median and 68 % half-width,
-full sim vs model); and the targets of the first model (``--candidate`` to choose another), each met or missed.
+``=LABEL``. Every model is scored through the public path (``simulate_features`` / ``unfold_features``, jets sorted
+as ``simulate()`` returns them, posterior draws from the keyed noise) on the same events: the test split of
+``--data`` by the models' split fractions (which must agree), or every event with ``--split all``. Printed and written
+to ``OUT/quality.md``, ``OUT/quality.json`` and ``OUT/plots/`` (phase space, posterior rank histograms): Table 1 with
+bootstrap spreads, the events outside the detector's phase space, the rich and pair classifier AUCs (both
+directions, refolding, floors), mass-peak positions, the unfolding physics (off-shell partons, parton-level masses,
+posterior calibration, prior dependence), the response per object and parton pT, and the targets of the first model
+(``--candidate`` to choose another), each met, within noise or missed beyond two spreads, against the model labelled
+``--lookup`` (default: a label containing "lookup") where it applies.
 """
 
 from __future__ import annotations
@@ -20,34 +22,26 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
-#: Targets: the paper's Turbo-Sim row (KS x 1e-2, Table-1 order), the AUC bound, the response tolerances.
-AUC_TARGET = 0.65
-RESPONSE_MEDIAN_TOL = 0.02
-RESPONSE_WIDTH_TOL = 0.10
-RESPONSE_MIN_EVENTS = 200
-MASS_COLUMNS = (6, 7, 8, 9)
-
 
 def _parse_model(spec: str) -> tuple[str, str]:
     path, _, label = spec.partition("=")
     return path, label or Path(path).stem
 
 
-def _negative_jets(x: np.ndarray) -> int:
-    jets = np.asarray(x, dtype=np.float64).reshape(len(x), 6, 4)[:, 2:]
-    return int(np.sum(jets[..., 3] ** 2 < (jets[..., :3] ** 2).sum(-1)))
+RESPONSE_MEDIAN_TOL = 0.02
+RESPONSE_WIDTH_TOL = 0.10
+RESPONSE_MIN_EVENTS = 200
 
 
-def _fmt(v) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{v:.2f}"
-
-
-def score_models(models: list[tuple[str, str]], data: list[str], *, split: str, seed: int, classifier: bool) -> dict:
+def score_models(
+    models: list[tuple[str, str]], data: list[str], *, split: str, seed: int, classifier: bool, n_draws: int
+) -> dict:
     """Score every ``(path_or_name, label)`` on the same events of ``data``; a JSON-ready dict."""
+    import os
+
     import torch
 
+    from turbosim_hep.evaluation.report import _json_safe
     from turbosim_hep.evaluation.samples import load_features
     from turbosim_hep.evaluation.scoring import check_split, score_transform
     from turbosim_hep.evaluation.table1 import PAPER_TABLE1, TABLE1_COLUMNS
@@ -67,109 +61,86 @@ def score_models(models: list[tuple[str, str]], data: list[str], *, split: str, 
         "split": split,
         "split_fractions": list(fractions),
         "n_events": len(feats),
+        "load_average": list(os.getloadavg()),
         "columns": [c[1] for c in TABLE1_COLUMNS],
         "paper": {k: list(v) for k, v in PAPER_TABLE1.items()},
         "models": [],
     }
     for label, path, tf in transforms:
-        t0 = time.perf_counter()
-        report, _, outputs = score_transform(tf, feats, seed=seed, classifier=classifier)
-        ind = report.table1["independent"]
-        row = [None if v is None else 100 * v for v in ind["sampled"]]
-        out["floor"] = [100 * v for v in ind["floor"]]
-        out["n_half"] = [report.meta["n_half_a"], report.meta["n_half_b"]]
-        auc = report.classifier or {}
+        t0, c0 = time.perf_counter(), time.process_time()
+        report, _, _ = score_transform(tf, feats, seed=seed, classifier=classifier, n_draws=n_draws)
         out["models"].append(
             {
                 "label": label,
                 "model": str(path),
-                "table1": row,
-                "auc_x": auc.get("X", {}).get("sampled"),
-                "auc_z": auc.get("Z", {}).get("sampled"),
-                "auc_floor": auc.get("X", {}).get("floor"),
+                "scorecard": report.scorecard,
                 "response": report.response["bins"],
-                "negative_mass_jets": _negative_jets(outputs["x_tilde"]),
+                "timing": report.meta["timing"],
                 "seconds": round(time.perf_counter() - t0, 1),
+                "cpu_seconds": round(time.process_time() - c0, 1),
             }
         )
-        print(f"scored {label} in {time.perf_counter() - t0:.0f} s")
-    return out
+        print(f"scored {label} in {time.perf_counter() - t0:.0f} s ({time.process_time() - c0:.0f} s CPU)")
+    return _json_safe(out)
 
 
-def targets(result: dict, candidate: str) -> list[tuple[str, bool, str]]:
-    """(target, met, figure) rows for the model labelled ``candidate``."""
-    models = {m["label"]: m for m in result["models"]}
-    m = models[candidate]
-    paper = result["paper"]["Turbo-Sim (arXiv:2112.10629)"]
-    rows = []
-    for i, col in enumerate(result["columns"]):
-        v = m["table1"][i]
-        rows.append((f"{col} ≤ paper Turbo-Sim {paper[i]}", v is not None and v <= paper[i], _fmt(v)))
-    for other in result["models"]:
-        if other["label"] == candidate:
-            continue
-        for i in MASS_COLUMNS:
-            v, w = m["table1"][i], other["table1"][i]
-            rows.append((f"{result['columns'][i]} ≤ {other['label']} ({_fmt(w)})", v <= w, _fmt(v)))
-    auc = m["auc_x"]
-    if auc is not None:
-        rows.append((f"classifier AUC (X + masses) ≤ {AUC_TARGET}", auc <= AUC_TARGET, f"{auc:.3f}"))
-        for other in result["models"]:
-            if other["label"] != candidate and other["auc_x"] is not None:
-                rows.append((f"AUC below {other['label']} ({other['auc_x']:.3f})", auc < other["auc_x"], f"{auc:.3f}"))
+def response_targets(m: dict) -> list[tuple[str, str, str]]:
+    """Response medians and widths against the full simulation, per bin with enough events."""
     big = [b for b in m["response"] if b["n_full"] >= RESPONSE_MIN_EVENTS]
-    med_ok = [abs(b["median_turbo"] - b["median_full"]) <= RESPONSE_MEDIAN_TOL for b in big]
-    wid_ok = [abs(b["width68_turbo"] / b["width68_full"] - 1) <= RESPONSE_WIDTH_TOL for b in big]
-    worst_med = max(abs(b["median_turbo"] - b["median_full"]) for b in big)
-    worst_wid = max(abs(b["width68_turbo"] / b["width68_full"] - 1) for b in big)
-    rows.append(
-        (f"response median within {RESPONSE_MEDIAN_TOL} (bins ≥ {RESPONSE_MIN_EVENTS} events)", all(med_ok),
-         f"{sum(med_ok)}/{len(big)} bins, worst {worst_med:.3f}")
-    )  # fmt: skip
-    rows.append(
-        (f"response 68 % width within {RESPONSE_WIDTH_TOL:.0%}", all(wid_ok),
-         f"{sum(wid_ok)}/{len(big)} bins, worst {worst_wid:.1%}")
-    )  # fmt: skip
-    rows.append(("no jet with negative mass or E < |p|", m["negative_mass_jets"] == 0, str(m["negative_mass_jets"])))
-    return rows
+    med = [abs(b["median_turbo"] - b["median_full"]) for b in big]
+    wid = [abs(b["width68_turbo"] / b["width68_full"] - 1) for b in big]
+    n_med = sum(v <= RESPONSE_MEDIAN_TOL for v in med)
+    n_wid = sum(v <= RESPONSE_WIDTH_TOL for v in wid)
+    return [
+        (f"response median within {RESPONSE_MEDIAN_TOL} (bins ≥ {RESPONSE_MIN_EVENTS} events)",
+         "met" if n_med == len(big) else "missed", f"{n_med}/{len(big)} bins, worst {max(med):.3f}"),
+        (f"response 68 % width within {RESPONSE_WIDTH_TOL:.0%}", "met" if n_wid == len(big) else "missed",
+         f"{n_wid}/{len(big)} bins, worst {max(wid):.1%}"),
+    ]  # fmt: skip
 
 
-def markdown(result: dict, candidate: str) -> str:
-    cols = result["columns"]
-    lines = [
-        f"# Quality on {result['n_events']} {result['split']} events of {', '.join(result['data'])}",
-        "",
-        f"KS distance to the full simulation (x 1e-2): model output from half A ({result['n_half'][0]} events) "
-        f"against the truth of half B ({result['n_half'][1]}); floor = truth A vs truth B. Z columns (b) from the "
-        "unfolding z̃ = E(x), the others from the simulation x̃ = D(z) with jets sorted as simulate() returns them.",
-        "",
-        "| row | " + " | ".join(cols) + " | AUC X | AUC Z |",
-        "|---|" + "---|" * (len(cols) + 2),
-    ]
-    for name, vals in result["paper"].items():
-        lines.append(f"| paper: {name} | " + " | ".join(_fmt(v) for v in vals) + " | – | – |")
-    for m in result["models"]:
-        auc = ["–" if a is None else f"{a:.3f}" for a in (m["auc_x"], m["auc_z"])]
-        lines.append(f"| **{m['label']}** | " + " | ".join(_fmt(v) for v in m["table1"]) + f" | {auc[0]} | {auc[1]} |")
-    floor_auc = next((m["auc_floor"] for m in result["models"] if m["auc_floor"] is not None), None)
-    lines.append(
-        "| floor (truth vs truth) | " + " | ".join(_fmt(v) for v in result["floor"])
-        + f" | {'–' if floor_auc is None else f'{floor_auc:.3f}'} | |"
-    )  # fmt: skip
-    lines += ["", "## Response pT(reco)/pT(parton): median / 68 % half-width", ""]
+def model_targets(result: dict, candidate: str, lookup: str | None) -> list[tuple[str, str, str]]:
+    """(target, verdict, figure) rows of the model labelled ``candidate``, against ``lookup`` where given."""
+    from turbosim_hep.evaluation.targets import scorecard_targets
+
+    models = {m["label"]: m for m in result["models"]}
+    ref = models[lookup]["scorecard"] if lookup and lookup in models and lookup != candidate else None
+    return scorecard_targets(models[candidate]["scorecard"], lookup=ref) + response_targets(models[candidate])
+
+
+def _response_table(result: dict) -> list[str]:
+    lines = ["## Response pT(reco)/pT(parton): median / 68 % half-width", ""]
     header = "| object | parton pT [GeV] | events | full sim | " + " | ".join(m["label"] for m in result["models"])
     lines += [header + " |", "|---|---|---|---|" + "---|" * len(result["models"])]
-    first = result["models"][0]["response"]
-    for j, b in enumerate(first):
-        hi = "∞" if b["pt_high_gev"] == float("inf") else f"{b['pt_high_gev']:.0f}"
+    for j, b in enumerate(result["models"][0]["response"]):
+        hi = "∞" if b["pt_high_gev"] is None or b["pt_high_gev"] == float("inf") else f"{b['pt_high_gev']:.0f}"
         cells = [f"{m['response'][j]['median_turbo']:.3f} / {m['response'][j]['width68_turbo']:.3f}"
                  for m in result["models"]]  # fmt: skip
         lines.append(
             f"| {b['group']} | {b['pt_low_gev']:.0f}–{hi} | {b['n_full']} | "
             f"{b['median_full']:.3f} / {b['width68_full']:.3f} | " + " | ".join(cells) + " |"
         )
-    lines += ["", f"## Targets of {candidate}", "", "| target | met | figure |", "|---|---|---|"]
-    lines += [f"| {t} | {'met' if ok else '**missed**'} | {fig} |" for t, ok, fig in targets(result, candidate)]
+    return lines + [""]
+
+
+def markdown(result: dict, candidate: str, lookup: str | None) -> str:
+    from turbosim_hep.evaluation.scorecard_markdown import scorecard_markdown, targets_markdown
+
+    load = ", ".join(f"{v:.2f}" for v in result["load_average"])
+    timing = "; ".join(f"{m['label']} {m['seconds']:.0f} s ({m['cpu_seconds']:.0f} s CPU)" for m in result["models"])
+    n = result["models"][0]["scorecard"]["n_half"]
+    lines = [
+        f"# Quality on {result['n_events']} {result['split']} events of {', '.join(result['data'])}",
+        "",
+        f"Independent halves A ({n[0]} events, model output) and B ({n[1]}, truth). Z columns (b) from the "
+        "unfolding z̃ = E(x), the others from the simulation x̃ = D(z) with jets sorted as simulate() returns them. "
+        f"Scoring time per model (one torch thread): {timing}; load average at the start {load}.",
+        "",
+        scorecard_markdown({m["label"]: m["scorecard"] for m in result["models"]}).rstrip("\n"),
+        "",
+        *_response_table(result),
+        *targets_markdown(candidate, model_targets(result, candidate, lookup)),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -180,20 +151,29 @@ def main() -> None:
     p.add_argument("--split", choices=("test", "all"), default="test")
     p.add_argument("--out", default="quality", help="output directory (default: %(default)s)")
     p.add_argument("--candidate", help="label whose targets are checked (default: the first model)")
+    p.add_argument("--lookup", help="label of the lookup baseline (default: the first label containing 'lookup')")
+    p.add_argument("--draws", type=int, default=20, help="posterior draws per event (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="classifier seed")
     p.add_argument("--no-classifier", action="store_true")
     args = p.parse_args()
     models = [_parse_model(s) for s in args.models]
-    result = score_models(models, args.data, split=args.split, seed=args.seed, classifier=not args.no_classifier)
+    result = score_models(
+        models, args.data, split=args.split, seed=args.seed, classifier=not args.no_classifier, n_draws=args.draws
+    )
     candidate = args.candidate or models[0][1]
-    result["targets"] = [{"target": t, "met": ok, "figure": f} for t, ok, f in targets(result, candidate)]
-    text = markdown(result, candidate)
+    lookup = args.lookup or next((lab for _, lab in models if "lookup" in lab.lower()), None)
+    rows = model_targets(result, candidate, lookup)
+    result["targets"] = [{"target": t, "verdict": v, "figure": f} for t, v, f in rows]
+    text = markdown(result, candidate, lookup)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from turbosim_hep.evaluation.scorecard_plots import plot_scorecard
+
+    plot_scorecard({m["label"]: m["scorecard"] for m in result["models"]}, out / "plots", formats=("png",))
     (out / "quality.md").write_text(text, encoding="utf-8")
-    (out / "quality.json").write_text(json.dumps(result, indent=1, default=float) + "\n", encoding="utf-8")
+    (out / "quality.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(text)
-    print(f"wrote {out / 'quality.md'} and {out / 'quality.json'}")
+    print(f"wrote {out / 'quality.md'}, {out / 'quality.json'} and {out / 'plots'}/")
 
 
 if __name__ == "__main__":

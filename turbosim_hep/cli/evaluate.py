@@ -88,7 +88,7 @@ def _print_scorecard(console, card) -> None:
         "events outside the detector's phase space: "
         + ", ".join(f"{k} {100 * v['outside']:.2f} ± {100 * v['outside_spread']:.2f} %" for k, v in ps.items())
     )
-    for key, c in (card.get("classifiers") or {}).items():
+    for c in (card.get("classifiers") or {}).values():
         console.print(f"AUC {c['description']}: {c['auc']:.3f} ± {c['spread']:.3f}")
     table = Table(title="targets (beyond 2 spreads)", title_justify="left")
     for col in ("target", "verdict", "figure"):

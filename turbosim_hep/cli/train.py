@@ -59,8 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ema", type=float, help="decay per step of a moving average of the weights (e.g. 0.999; 0 off)")
     p.add_argument(
         "--selection",
-        choices=("physics", "ks96"),
-        help="model-selection criterion on validation (default physics: Table-1 columns + response)",
+        choices=("scorecard", "physics", "ks96"),
+        help="model-selection criterion on validation (default scorecard: Table-1 columns + response + the share "
+        "outside the detector's phase space + the pair classifier's AUC; physics: without the last two)",
     )
     p.add_argument("--no-physics", action="store_true", help="skip the reconstructed-mass KS columns")
     p.add_argument(

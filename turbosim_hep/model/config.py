@@ -130,7 +130,7 @@ _CRITIC_MODES = ("wasserstein", "density-ratio")
 _SUPERVISED_LOSSES = ("gaussian", "laplace", "energy")
 _DECODER_KINDS = ("mlp", "physics")
 _LR_SCHEDULES = ("constant", "cosine")
-_SELECTIONS = ("physics", "ks96")
+_SELECTIONS = ("scorecard", "physics", "ks96")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -191,9 +191,11 @@ class TurboSimConfig:
     patience
         Stop after this many epochs without a better validation selection metric.
     selection
-        Model-selection criterion on validation: ``"physics"`` (default: the ten Table-1 KS columns, jets sorted as
-        ``simulate()`` returns them, plus the mean KS of the conditional response, see
-        :mod:`turbosim_hep.model.validation`) or ``"ks96"`` (the paper's sum of 96 marginal KS).
+        Model-selection criterion on validation: ``"scorecard"`` (default: ``"physics"`` plus the share of D(z)
+        outside the detector's phase space beyond the full simulation's and the pair classifier's AUC − 0.5),
+        ``"physics"`` (the ten Table-1 KS columns, jets sorted as ``simulate()`` returns them, plus the mean KS of
+        the conditional response) or ``"ks96"`` (the paper's sum of 96 marginal KS); see
+        :mod:`turbosim_hep.model.validation`.
     val_events
         Validation events used for the per-epoch metrics (a fixed, seeded subsample; default: up to 100k, i.e. all
         of a sample of a few hundred thousand events, so the criterion's noise stays below the differences it
@@ -253,7 +255,7 @@ class TurboSimConfig:
     steps_per_epoch: int = 2000
     critic_steps: int = 1
     patience: int = 10
-    selection: str = "physics"
+    selection: str = "scorecard"
     val_events: int = 100_000
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     seed: int = 0

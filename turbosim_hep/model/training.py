@@ -216,7 +216,13 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
             crit = metrics["criterion"]
             log(
                 f"epoch {epoch}: loss {train_means['total']:.4g}, val {config.selection} {metrics['selection']:.4f} "
-                f"(Table-1 mean {crit['table1_mean']:.4f}, response {crit['response_mean']:.4f}, KS96 "
+                f"(Table-1 mean {crit['table1_mean']:.4f}, response {crit['response_mean']:.4f}, "
+                + (
+                    f"outside {crit['outside_model']:.4f}, pair AUC {crit['pair_auc']:.3f} [{crit['seconds']:.1f} s], "
+                    if "pair_auc" in crit
+                    else ""
+                )
+                + "KS96 "
                 f"{metrics['ks_sum']:.3f}) {phys_text}{' *best*' if improved else ''} "
                 f"[{record['events_per_s']:.0f} events/s, {seconds:.0f} s]"
             )

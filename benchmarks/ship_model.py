@@ -61,7 +61,7 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
 def main() -> None:
     import torch
 
-    from turbosim_hep.evaluation.model_card import data_digest, slice_check
+    from turbosim_hep.evaluation.model_card import SCORECARD_CHECK_FILES, data_digest, scorecard_check, slice_check
     from turbosim_hep.io.datasets import resolve_paths
     from turbosim_hep.model.checkpoint import load_model, save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
@@ -75,11 +75,21 @@ def main() -> None:
     p.add_argument("--label", help="this model's label in that table")
     p.add_argument("--command", default="", help="the training command, for the card")
     p.add_argument("--machine", default="", help="the training machine and its load, for the card")
+    p.add_argument(
+        "--checks-only", action="store_true", help="recompute the checks in the shipped NAME.json only (MODEL unused)"
+    )
     args = p.parse_args()
     torch.set_num_threads(1)
 
     files = resolve_paths(args.data)
     out = MODELS_DIR / f"{args.name}.pt"
+    if args.checks_only:
+        card = json.loads((MODELS_DIR / f"{args.name}.json").read_text())
+        card["slice_check"] = slice_check(out, files[: args.check_files])
+        card["scorecard_check"] = scorecard_check(out, files[:SCORECARD_CHECK_FILES])
+        (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        print(json.dumps(card["scorecard_check"], indent=1))
+        return
     from turbosim_hep.io.safe_torch import load_plain
     from turbosim_hep.model.checkpoint import FORMAT
 
@@ -89,7 +99,8 @@ def main() -> None:
         shutil.copyfile(args.model, out)
         card = {"name": args.name, "source": str(Path(args.model).resolve()), "training_data": {
             "files": len(files), "directory": str(Path(files[0]).parent), "sha256_of_files": data_digest(files)},
-            "slice_check": slice_check(out, files[: args.check_files])}  # fmt: skip
+            "slice_check": slice_check(out, files[: args.check_files]),
+            "scorecard_check": scorecard_check(out, files[:SCORECARD_CHECK_FILES])}  # fmt: skip
         (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
         return
@@ -126,6 +137,7 @@ def main() -> None:
             "train_seconds": round(sum(r["train_seconds"] for r in records), 1),
         },
         "slice_check": slice_check(out, files[: args.check_files]),
+        "scorecard_check": scorecard_check(out, files[:SCORECARD_CHECK_FILES]),
     }
     (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {MODELS_DIR / (args.name + '.json')}")

@@ -62,3 +62,17 @@ def test_shipped_model_reproduces_its_slice_check(name):
         assert got[key] == pytest.approx(want[key], rel=1e-4, abs=1e-3), key
     if name == "ttbar-physics":  # physical by construction (OTUS's massless jets round to small negative masses)
         assert got["min_jet_mass_gev"] >= 1.0
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"the reference sample {REFERENCE} is not beside the checkout")
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_model_reproduces_its_scorecard_on_test_events_within_the_stated_spread(name):
+    from turbosim_hep.evaluation.model_card import scorecard_check
+
+    card = json.loads(SHIPPED[name].with_suffix(".json").read_text())
+    want = card["scorecard_check"]
+    assert want["split"] == "test"
+    got = scorecard_check(name, [REFERENCE / f for f in want["files"]])
+    assert got["n_events"] == want["n_events"]
+    for key, fig in want["figures"].items():
+        assert abs(got["figures"][key]["value"] - fig["value"]) <= fig["spread"], (key, got["figures"][key], fig)

@@ -129,3 +129,23 @@ def test_a_jet_energy_scale_shift_moves_the_top_peak_beyond_its_error(ttbar, toy
         assert abs(same[key]["median_shift"]) < 3 * same[key]["median_shift_spread"] + 0.3
         assert shifted[key]["median_shift"] > 3 * shifted[key]["median_shift_spread"]
     assert shifted["m_t_had"]["median_shift"] > 2.0
+
+
+def test_the_scorecard_markdown_keeps_every_table_row_whole(ttbar, fresh_partons, toy_detector_fn, half):
+    import re
+
+    from turbosim_hep.evaluation.scorecard_markdown import scorecard_markdown, targets_markdown
+
+    z, x = ttbar
+    outputs = {"x_tilde": toy_detector_fn(z, np.random.default_rng(11)), "z_tilde": fresh_partons[0]}
+    draws = np.stack([fresh_partons[1]] * 2)
+    card = scorecard(z, x, outputs, half, draws=draws, classifier=False)
+    text = scorecard_markdown({"a": card, "b": card}) + "\n".join(targets_markdown("a", scorecard_targets(card)))
+    cells = None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            cells = None
+            continue
+        n = len(re.split(r"(?<!\\)\|", line))  # "|" inside a cell (|η|) is escaped
+        cells = n if cells is None else cells
+        assert n == cells, line

@@ -24,7 +24,10 @@ def _pm(d: Mapping[str, float] | None, scale: float = 1.0, digits: int = 2) -> s
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
+    def line(cells: Sequence[str]) -> str:  # a "|" inside a cell (|η|, |p|) would split it
+        return "| " + " | ".join(str(c).replace("|", r"\|") for c in cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]
 
 
 def _phase_space(cards: Mapping[str, Any]) -> list[str]:

@@ -93,6 +93,28 @@ def _unfolding_rows(unf: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _table1_rows(card: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Each Table-1 column ≤ the paper's Turbo-Sim row; the unfolded (Z) columns also ≤ 2× the floor."""
+    from turbosim_hep.evaluation.table1 import PAPER_TABLE1, TABLE1_COLUMNS
+
+    paper = PAPER_TABLE1["Turbo-Sim (arXiv:2112.10629)"]
+    rows = []
+    for (_, label, space, _), ks, floor, ref in zip(
+        TABLE1_COLUMNS, card["table1"]["model"], card["table1"]["floor"], paper, strict=True
+    ):
+        if ks is None:
+            continue
+        figure = _pm(ks["value"], ks["spread"], 100, 2)
+        rows.append((f"{label} KS ≤ paper's Turbo-Sim {ref}", verdict(100 * ks["value"], ref, 100 * ks["spread"]),
+                     figure))  # fmt: skip
+        if space == "Z":
+            k = TARGETS["parton_ks_over_floor"]
+            spread = combined_std(ks["spread"], k * floor["spread"])
+            rows.append((f"{label} KS ≤ {k:g}× floor ({100 * k * floor['value']:.2f})",
+                         verdict(ks["value"], k * floor["value"], spread), figure))  # fmt: skip
+    return rows
+
+
 def scorecard_targets(
     card: Mapping[str, Any], *, lookup: Mapping[str, Any] | None = None
 ) -> list[tuple[str, str, str]]:
@@ -105,6 +127,7 @@ def scorecard_targets(
          verdict(sim["outside"], bound, combined_std(sim["outside_spread"], full["outside_spread"])),
          _pm(sim["outside"], sim["outside_spread"], 100, 2) + " %"),
     ]  # fmt: skip
+    rows += _table1_rows(card)
     rows += _auc_rows(card, lookup)
     tol = TARGETS["median_shift_gev"]
     for key in _PEAK_MASSES:

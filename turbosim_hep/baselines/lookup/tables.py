@@ -41,8 +41,8 @@ __all__ = (
 )
 
 #: Parton-pT bin edges [GeV] of the object responses (finer than the response test's: within a wide low bin the
-#: ratio of a 5 GeV parton and that of a 28 GeV one differ severalfold; KS of jet1 E 0.042 -> 0.024 on the reference
-#: sample, benchmarks/lookup_baseline.py).
+#: ratio of a 5 GeV parton and that of a 28 GeV one differ severalfold; KS of jet1 E 0.045 -> 0.026 on the reference
+#: sample's validation split, benchmarks/lookup_baseline.py; the choices are made there, never on the test split).
 DEFAULT_PT_BINS_GEV: tuple[float, ...] = (0, 10, 20, 30, 40, 50, 65, 80, 100, 120, 150, 200, 300, np.inf)
 #: Parton-|η| bin edges of the object responses (barrel, endcap, forward; the detector ends near 5).
 DEFAULT_ABS_ETA_BINS: tuple[float, ...] = (0.0, 0.8, 1.5, 2.0, 2.5, 3.0, 3.5, 4.5, np.inf)
@@ -51,7 +51,8 @@ DEFAULT_MET_BINS_GEV: tuple[float, ...] = (0, 20, 40, 60, 80, 110, 150, 200, np.
 #: Share of the simulated objects' transverse (and z) mismeasurement the MET follows: 1 is the full transverse
 #: balance, 0 smears the neutrino alone. 0 by default: the per-object resampling makes the summed visible
 #: mismeasurement over twice as wide as the full simulation's (whose jets' mismeasurements largely cancel), and any
-#: share of it widens the MET (reference sample, benchmarks/lookup_baseline.py: KS of MET pT 0.25 at 1, 0.006 at 0).
+#: share of it widens the MET (reference sample's validation split, benchmarks/lookup_baseline.py: KS of MET pT 0.25
+#: at 1, 0.006 at 0).
 DEFAULT_MET_BALANCE: float = 0.0
 #: Fewest stored tuples a bin may resample from before it borrows from coarser bins.
 DEFAULT_MIN_ENTRIES: int = 50

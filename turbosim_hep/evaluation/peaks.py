@@ -19,7 +19,7 @@ import numpy as np
 __all__ = ("PEAK_BIN_GEV", "fitted_peak", "peak_positions")
 
 #: Histogram bin width [GeV] of the fitted peak, per reconstructed mass.
-PEAK_BIN_GEV: dict[str, float] = {"m_w_had": 1.0, "m_t_had": 2.0, "m_t_lep": 2.0, "m_tt": 10.0}
+PEAK_BIN_GEV: dict[str, float] = {"m_w_had": 1.5, "m_t_had": 4.0, "m_t_lep": 3.0, "m_tt": 25.0}
 #: Bins on each side of the fullest one that the parabola is fitted to.
 PEAK_HALF_BINS: int = 4
 

@@ -36,12 +36,18 @@ ON_SHELL_RTOL: float = 1e-5
 CONDITIONS: dict[str, str] = {
     "jet_below_threshold": "a jet below the jet finder's pT threshold",
     "jet_outside_calorimeter": "a jet beyond the calorimeter's |η|",
-    "jets_overlap": "two jets closer than the anti-kt radius R",
+    "jets_overlap": "two jets closer than the anti-kt radius R (in rapidity and φ)",
     "electron_outside": "electron below its pT threshold or beyond the tracker's |η|",
     "electron_in_jet": f"electron within ΔR {ELECTRON_JET_DR} of a jet",
     "object_off_shell": "an object with E < |p| (negative mass)",
     "not_finite": "a non-finite component",
 }
+
+
+def _rapidity(p4: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = 0.5 * np.log((p4[..., 3] + p4[..., 2]) / (p4[..., 3] - p4[..., 2]))
+    return np.where(np.isfinite(y), y, np.sign(p4[..., 2]) * 1e3)
 
 
 def _card(card: Any) -> Any:
@@ -66,10 +72,11 @@ def outside_masks(x: np.ndarray, *, card: Any = None) -> dict[str, np.ndarray]:
     jpt, jeta, jphi = pt[:, 2:], eta[:, 2:], phi[:, 2:]
     jet_low = jpt < card.jet_pt_min
     jet_far = ~(np.abs(jeta) <= card.calo_eta_max)
+    jy = _rapidity(np.where(np.isfinite(p[:, 2:]), p[:, 2:], 0.0))
     close = np.zeros((len(p), 4), dtype=bool)  # the softer jet of a pair closer than R is merged away
     for a in range(4):
-        for b in range(a + 1, 4):
-            near = delta_r(jeta[:, a], jphi[:, a], jeta[:, b], jphi[:, b]) < card.jet_r
+        for b in range(a + 1, 4):  # anti-kt measures distances in rapidity, not pseudorapidity
+            near = delta_r(jy[:, a], jphi[:, a], jy[:, b], jphi[:, b]) < card.jet_r
             softer = np.where(jpt[:, a] >= jpt[:, b], b, a)
             close[near, softer[near]] = True
     e_out = (pt[:, 0] < card.electron_pt_min) | ~(np.abs(eta[:, 0]) <= card.track_eta_max)

@@ -29,6 +29,7 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
     import quality  # benchmarks/quality.py, beside this script
 
     result = json.loads(Path(quality_json).read_text())
+    lookup = next((m["label"] for m in result["models"] if "lookup" in m["label"].lower()), None)
     data, training = card["training_data"], card.get("training", {})
     lines = [
         f"# Model card: `{name}`",
@@ -45,13 +46,15 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
         f"{training.get('best_epoch', '–')}, {training.get('train_seconds', '–')} s in the training steps",
         f"- machine: {machine}",
         "- the slice check in `" + name + ".json` (simulate() on every event of "
-        f"{', '.join(card['slice_check']['files'])}) is reproduced by `tests/test_shipped_models.py`",
+        f"{', '.join(card['slice_check']['files'])}) and its scorecard check (scorecard figures on the test-split "
+        f"events of the first {len(card.get('scorecard_check', {}).get('files', []))} files, with their spreads) "
+        "are reproduced by `tests/test_shipped_models.py`",
         "",
         "## Quality on the test split (never seen in training or selection)",
         "",
         f"Printed by `python benchmarks/quality.py ... --data {data['directory']}`; this model is **{label}**.",
         "",
-        quality.markdown(result, label).split("\n", 1)[1],
+        quality.markdown(result, label, lookup).split("\n", 1)[1],
     ]
     path = MODELS_DIR / f"{name}.md"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -65,7 +65,7 @@ def scorecard_check(model: str | os.PathLike, files: list[Path], *, seed: int = 
     from turbosim_hep.evaluation.scoring import check_split, run_model
     from turbosim_hep.evaluation.uncertainty import ks_with_spread
     from turbosim_hep.events.split import split_uniform
-    from turbosim_hep.simulation.transform import load_transform
+    from turbosim_hep.simulation.registry import load_transform
 
     tf = load_transform(model, device="cpu")
     read_split, fractions = check_split(tf, files, "test")

@@ -1,11 +1,12 @@
 """TurboSimProcessor: full simulation and Turbo-Sim side by side in a coffea workflow.
 
-``process(events)`` drops events with NaN, infinity or unphysical values (counted in the cutflow as "finite and
-physical", with a warning; :mod:`~turbosim_hep.events.validity`), selects the events, simulates their partons with a
-trained
-model, reconstructs the t tbar system of both the full-simulation and the Turbo-Sim reco, and fills one ``hist.Hist``
-per observable with a ``simulation`` axis ("full-sim", "turbo-sim"), plus a cutflow. It runs unchanged under
-``processor.Runner`` with the Iterative, Futures and Dask executors.
+``process(events)`` drops events with NaN, infinity or unphysical values, wrong parton pdgIds or objects outside the
+detector (counted in the cutflow as "finite and physical", with a warning; :mod:`~turbosim_hep.events.validity`); a
+missing branch is a ``ValueError`` naming the file and the branch, and :func:`check_fileset` checks a fileset before
+``processor.Runner`` opens it (an empty or damaged file would fail there with a traceback). It then selects the
+events, simulates their partons with a trained model, reconstructs the t tbar system of both the full-simulation and
+the Turbo-Sim reco, and fills one ``hist.Hist`` per observable with a ``simulation`` axis ("full-sim", "turbo-sim"),
+plus a cutflow. It runs unchanged under ``processor.Runner`` with the Iterative, Futures and Dask executors.
 
 The model is loaded once per worker process (a per-process cache keyed by the file and its modification time, kept
 out of pickles), with one torch thread per worker: several torch threads per dask/futures worker oversubscribe the
@@ -28,7 +29,46 @@ from turbosim_hep.events.validity import invalid_events
 from turbosim_hep.physics.reconstruction import reconstruct_features
 from turbosim_hep.simulation.worker_cache import cached_transform
 
-__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor")
+__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "check_fileset")
+
+#: Branches the processor reads, per collection: the partons it simulates and the full simulation it compares with.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "Parton": ("pt", "eta", "phi", "mass", "pdgId"),
+    "Electron": ("pt", "eta", "phi", "mass"),
+    "Jet": ("pt", "eta", "phi", "mass"),
+    "MET": ("pt", "phi", "pzMiss"),
+}
+
+
+def _required_branches() -> list[str]:
+    return [f"{c}_{k}" for c, fields in REQUIRED.items() for k in fields]
+
+
+def check_fileset(fileset: dict, *, treename: str = "Events") -> None:
+    """Check every file of a coffea ``fileset`` before ``processor.Runner`` reads it: it opens, holds the tree and
+    the branches the processor needs. Raises a one-line ``ValueError`` naming the dataset, the file and what is
+    wrong (coffea's preprocessing would fail on an empty or damaged file with a traceback).
+
+    ``fileset`` is ``{dataset: {"files": {path: tree}}}`` or ``{dataset: [path, ...]}``.
+    """
+    from turbosim_hep.io.root import open_tree
+
+    for dataset, entry in fileset.items():
+        files = entry.get("files", entry) if isinstance(entry, dict) else entry
+        items = files.items() if isinstance(files, dict) else ((f, treename) for f in files)
+        for path, tree in items:
+            try:
+                t = open_tree(path, tree=tree or treename)
+            except (OSError, ValueError) as err:
+                raise ValueError(f"dataset {dataset!r}: {err}") from None
+            names = set(t.keys())
+            missing = [b for b in _required_branches() if b not in names]
+            if missing:
+                raise ValueError(
+                    f"dataset {dataset!r}: {str(path)!r}: TTree {t.name!r} has no branch {missing[0]!r} (the processor "
+                    f"needs {', '.join(_required_branches())})"
+                )
+
 
 #: The two reco samples every histogram holds.
 SAMPLES: tuple[str, ...] = ("full-sim", "turbo-sim")
@@ -121,10 +161,19 @@ class TurboSimProcessor(processor.ProcessorABC):
 
     def process(self, events):
         dataset = events.metadata.get("dataset", "unknown") if hasattr(events, "metadata") else "unknown"
+        where = events.metadata.get("filename", dataset) if hasattr(events, "metadata") else dataset
+        fields = ak.fields(events)
+        for coll, names in REQUIRED.items():
+            have = ak.fields(events[coll]) if coll in fields else []
+            missing = [k for k in names if k not in have]
+            if missing:
+                raise ValueError(
+                    f"{where}: no branch '{coll}_{missing[0]}'; the processor needs {', '.join(_required_branches())} "
+                    "(check the fileset with turbosim_hep.processors.check_fileset)"
+                )
         n_read = len(events)
-        bad, per_branch = invalid_events(events)
+        bad, per_branch = invalid_events(events, detector=True)
         if bad.any():
-            where = events.metadata.get("filename", dataset) if hasattr(events, "metadata") else dataset
             warnings.warn(
                 f"{where}: dropped {int(bad.sum())} of {n_read} events with NaN, infinity or unphysical values "
                 f"(events per branch: {per_branch}); counted in the cutflow as 'finite and physical'",

@@ -12,6 +12,9 @@ def toy_features(n: int, rng: np.random.Generator, *, massless: bool = False) ->
     """(n, 24) float32 four-momenta (px, py, pz, E) of six objects with physical energies; jets 3..6 sorted by pT."""
     p = rng.normal(0.0, 60.0, size=(n, 6, 3))
     m = np.zeros((n, 6)) if massless else rng.uniform(0.0, 15.0, size=(n, 6))
+    if massless:  # detector objects lie inside the detector (|eta| <= 4.5): the rare steeper ones are tilted back
+        reach = np.hypot(p[..., 0], p[..., 1]) * np.sinh(4.5)
+        p[..., 2] = np.clip(p[..., 2], -reach, reach)
     e = np.sqrt((p**2).sum(-1) + m**2)
     out = np.concatenate([p, e[..., None]], axis=-1)
     pt = np.hypot(out[:, 2:, 0], out[:, 2:, 1])

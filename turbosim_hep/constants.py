@@ -54,6 +54,12 @@ LAYOUT_VERSION: int = 1
 #: Name of the TTree every file of the layout holds.
 TREE_NAME: str = "Events"
 
+#: Centre-of-mass energy of the LHC collisions the layout describes [GeV]: no object can carry more energy.
+SQRT_S_GEV: float = 13_000.0
+#: Outermost |eta| any detector-level object can be measured at: the CMS calorimeters' coverage (Delphes CMS card,
+#: ``DetectorCard.calo_eta_max``; electrons and jets of the parametric detector stop well before).
+DETECTOR_ABS_ETA_MAX: float = 5.0
+
 #: OTUS acceptance of its reconstruction loss (arXiv:2101.08944, REFERENCE.md §5): electron pT [GeV] and |eta| bounds.
 OTUS_ELECTRON_PT_MIN_GEV: float = 10.0
 OTUS_ELECTRON_ABS_ETA_MAX: float = 2.5

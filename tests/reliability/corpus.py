@@ -32,6 +32,7 @@ class Built:
     inputs: list[Path]
     outputs: list[Path]
     kept: list[Path] = dataclasses.field(default_factory=list)
+    cleanup: Callable[[], object] | None = None  # run after the case (e.g. stop a process holding a lock)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,7 +383,7 @@ CASES: list[Case] = [
         simulate_case(_duplicate_ids),
         ("a.root", "b.root", "run 1", "duplicate event id"),
     ),
-    Case("samples 0", "simulate", simulate_case(_one(good), "--samples", "0"), ("n_samples", "0")),
+    Case("samples 0", "simulate", simulate_case(_one(good), "--samples", "0"), ("--samples", "0")),
     Case("cuda without GPU", "simulate", simulate_case(_one(good), "--device", "cuda"), ("'cuda'", "no CUDA GPU")),
     Case("out is the input directory", "simulate", _simulate_into_input_dir, (ROOT, "it is the input")),
     Case("foreign file in out", "simulate", _simulate_over_foreign_file, (ROOT, "not made by turbosim simulate")),
@@ -464,8 +465,8 @@ CASES: list[Case] = [
     Case("not HDF5", "import-otus", import_case(lambda d: _text(d, "in.hdf5")), ("in.hdf5", "not a readable HDF5")),
     Case("output is the input", "import-otus", _import_onto_input, ("in.hdf5", "it is the input")),
     # generate, export, baselines
-    Case("absurd event count", "generate", _generate("--events", "10000000000000"), ("n_events", "10,000,000,000,000")),
-    Case("negative seed", "generate", _generate("--events", "10", "--seed", "-1"), ("seed", "-1")),
+    Case("absurd event count", "generate", _generate("--events", "10000000000000"), ("--events", "10,000,000,000,000")),
+    Case("negative seed", "generate", _generate("--events", "10", "--seed", "-1"), ("--seed", "-1")),
     Case("out is a file", "generate", _generate_onto_file, ("sample", "not a directory")),
     Case(
         "text file as model (export)",
@@ -478,5 +479,221 @@ CASES: list[Case] = [
         "baseline-lookup",
         _lookup(bad_root(ROOT, lambda b: set_value(b, "Electron_pt", 3, -np.inf))),
         (ROOT, "'Electron_pt'", "entry 3"),
+    ),
+]
+
+
+# ------------------------------------------------------------------------------------ round two (issue 23)
+
+
+def _trained(d: Path, src: Path) -> Path:
+    """A model really trained (1 epoch, 2 steps) on ``src``: its provenance records the file's digest and ids."""
+    from turbosim_hep.cli import main
+
+    model = d / "trained" / "m.pt"
+    assert main(["train", str(src), "--out", str(model), "--epochs", "1", "--steps-per-epoch", "2"]) == 0
+    return model
+
+
+def _evaluate_copy_of_training_file(d: Path, model: Path) -> Built:
+    src = good(d, "train.root", run=5)
+    trained = _trained(d, src)
+    copy = d / "elsewhere" / "fresh.root"
+    copy.parent.mkdir()
+    copy.write_bytes(src.read_bytes())
+    out = d / "report"
+    argv = ["evaluate", str(trained), str(copy), "--out", str(out), "--split", "all", "--no-plots"]
+    return Built(argv, [copy, trained], [out])
+
+
+def _evaluate_rewritten_training_events(d: Path, model: Path) -> Built:
+    from turbosim_hep.io.root import read_events
+
+    src = good(d, "train.root", run=5)
+    trained = _trained(d, src)
+    rewritten = write_events(d / "elsewhere" / "rewritten.root", read_events(src)[::2])  # other bytes, same events
+    out = d / "report"
+    argv = ["evaluate", str(trained), str(rewritten), "--out", str(out), "--split", "all", "--no-plots"]
+    return Built(argv, [rewritten, trained], [out])
+
+
+def _train_over_existing(d: Path, model: Path) -> Built:
+    src = good(d)
+    out = d / "m.pt"
+    out.write_bytes(model.read_bytes())
+    argv = ["train", str(src), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "2"]
+    return Built(argv, [src], [d / "m.last.pt", d / "m.metrics.jsonl"], kept=[out])
+
+
+def _model_directory(verb: str) -> Callable[[Path, Path], Built]:
+    def make(d: Path) -> Path:
+        (d / "models").mkdir()
+        (d / "models" / "m.pt").write_bytes(b"")
+        return d / "models"
+
+    return _model_case(make, verb)
+
+
+def _generate_twice(first: str, *second: str) -> Callable[[Path, Path], Built]:
+    """A complete sample made with ``--events first``, then a second ``generate`` with other arguments."""
+
+    def build(d: Path, model: Path) -> Built:
+        from turbosim_hep.cli import main
+
+        out = d / "gen"
+        assert main(["generate", "--events", first, "--out", str(out), "--no-progress"]) == 0
+        kept = sorted(p for p in out.iterdir())
+        return Built(["generate", *second, "--out", str(out), "--no-progress"], [], [], kept=kept)
+
+    return build
+
+
+def _held_directory(verb: str) -> Callable[[Path, Path], Built]:
+    """Another live run holds ``--out``: a subprocess that takes the directory's lock and waits."""
+
+    def build(d: Path, model: Path) -> Built:
+        import subprocess
+        import sys
+
+        out = d / "out"
+        code = (
+            "import sys, time; from turbosim_hep.io.locks import directory_lock\n"
+            f"with directory_lock({str(out)!r}, verb='simulate'):\n"
+            "    print('locked', flush=True); time.sleep(120)\n"
+        )
+        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "locked"
+        live = out / ".chunk-0000.root.live.partial"  # what the other run is writing now
+        live.write_bytes(b"half a file")
+        if verb == "simulate":
+            src = good(d)
+            argv = ["simulate", str(src), "--model", str(model), "--out", str(out)]
+            return Built(argv, [src], [out / src.name, out / (src.name + ".json")], kept=[live], cleanup=holder.kill)
+        argv = ["generate", "--events", "10", "--out", str(out)]
+        return Built(argv, [], [out / "chunk-0000.root", out / "fileset.json"], kept=[live], cleanup=holder.kill)
+
+    return build
+
+
+def _set_jet_pt(index: int, value: float | None = None, *, above_previous: bool = False) -> Callable[[Path], list]:
+    def mutate(br: dict) -> dict:
+        flat = ak.to_numpy(ak.flatten(br["Jet_pt"]))
+        br = set_value(br, "Jet_pt", index, float(flat[index - 1]) + 10.0 if above_previous else value)
+        return br if above_previous else set_value(br, "Jet_mass", index, 0.0)
+
+    return _one(bad_root(ROOT, mutate))
+
+
+CASES += [
+    # 1: memory (the streaming itself: test_round_two.py)
+    Case(
+        "a billion samples",
+        "simulate",
+        simulate_case(_one(good), "--samples", "1000000000"),
+        ("--samples", "1,000,000,000", "300,000,000,000 events", "draw fewer"),
+    ),
+    Case(
+        "outputs larger than the free disk",
+        "simulate",
+        simulate_case(_one(lambda d: good(d, n=43)), "--samples", "232000000"),  # ~1 TB
+        ("--samples", "9,976,000,000 events", "GB free", "draw fewer"),
+    ),
+    # 2: training data in disguise
+    Case(
+        "byte-identical copy of a training file",
+        "evaluate",
+        _evaluate_copy_of_training_file,
+        ("fresh.root", "same content", "train.root", "--split all", "--split test"),
+    ),
+    Case(
+        "training events rewritten into another file",
+        "evaluate",
+        _evaluate_rewritten_training_events,
+        ("rewritten.root", "run 5", "train.root", "--split test"),
+    ),
+    # 3: two runs, one directory
+    Case("out held by a live run", "simulate", _held_directory("simulate"), ("--out", "in use by", "pid", "wait")),
+    Case("out held by a live run (generate)", "generate", _held_directory("generate"), ("--out", "in use by", "pid")),
+    # 4 / 11: empty and unreadable inputs, a directory as model
+    Case(
+        "0-byte input",
+        "simulate",
+        simulate_case(_one(lambda d: _text(d, "zero.root", ""))),
+        ("zero.root", "empty (0 bytes)"),
+    ),
+    Case("directory as --model", "simulate", _model_directory("simulate"), ("models", "is a directory")),
+    Case("directory as model (evaluate)", "evaluate", _model_directory("evaluate"), ("models", "is a directory")),
+    # 7: one seed rule
+    Case("seed -1", "simulate", simulate_case(_one(good), "--seed", "-1"), ("--seed", "-1", "4294967294")),
+    Case("seed 2**64-1", "simulate", simulate_case(_one(good), "--seed", str(2**64 - 1)), ("--seed", str(2**64 - 1))),
+    Case("seed 2**70", "simulate", simulate_case(_one(good), "--seed", str(2**70)), ("--seed", str(2**70))),
+    Case("seed 2**70 (train)", "train", train_case(_one(good), "--seed", str(2**70)), ("--seed", str(2**70))),
+    Case("seed 2**70 (evaluate)", "evaluate", evaluate_case(_one(good), "--seed", str(2**70)), ("--seed", str(2**70))),
+    Case("seed 2**32-1", "generate", _generate("--events", "10", "--seed", str(2**32 - 1)), ("--seed", "4294967295")),
+    Case(
+        "seed -1 (export)",
+        "export",
+        lambda d, model: Built(["export", str(model), str(d / "m.ts.pt"), "--seed", "-1"], [], [d / "m.ts.pt"]),
+        ("--seed", "-1"),
+    ),
+    Case(
+        "seed -1 (baseline-lookup)",
+        "baseline-lookup",
+        lambda d, model: Built(
+            ["baseline-lookup", str(good(d)), "--out", str(d / "lk.pt"), "--seed", "-1"], [], [d / "lk.pt"]
+        ),
+        ("--seed", "-1"),
+    ),
+    # 8: physical bounds
+    Case(
+        "electron at eta 12",
+        "train",
+        train_case(mutated("Electron_eta", 3, 12.0)),
+        (ROOT, "'Electron_eta'", "entry 3", "outside the detector", "12.0"),
+    ),
+    Case(
+        "electron at eta 12 (evaluate)",
+        "evaluate",
+        evaluate_case(mutated("Electron_eta", 3, 12.0)),
+        (ROOT, "'Electron_eta'", "outside the detector"),
+    ),
+    Case(
+        "jet above sqrt(s)",
+        "evaluate",
+        evaluate_case(mutated("Jet_pt", 0, 14000.0)),
+        (ROOT, "'Jet_pt'", "entry 0", "above sqrt(s) = 13000"),
+    ),
+    Case(
+        "parton above sqrt(s)",
+        "simulate",
+        simulate_case(mutated("Parton_pt", 8, 20000.0)),
+        (ROOT, "'Parton_pt'", "entry 1", "above sqrt(s)"),
+    ),
+    Case("zero-pT jet", "train", train_case(_set_jet_pt(7, 0.0)), (ROOT, "'Jet_pt'", "entry 1", "Jet[3]", "zero pT")),
+    Case(
+        "unsorted jets",
+        "train",
+        train_case(_set_jet_pt(5, above_previous=True)),
+        (ROOT, "'Jet_pt'", "entry 1", "Jet[1]", "sorted"),
+    ),
+    # 9 / 12: one rule for resizing a generated sample
+    Case(
+        "more events into a complete chunk",
+        "generate",
+        _generate_twice("300", "--events", "600"),
+        ("chunk-0000.root", "300 generated events", "600", "whole chunks", "--events 300"),
+    ),
+    Case(
+        "other chunk size",
+        "generate",
+        _generate_twice("300", "--events", "300", "--chunk-size", "100"),
+        ("chunk-0000.root", "chunk_size=100", "recorded 5000"),
+    ),
+    # 11: wording
+    Case(
+        "model exists, no --resume",
+        "train",
+        _train_over_existing,
+        ("m.pt", "exists", "--resume", "--overwrite"),
     ),
 ]

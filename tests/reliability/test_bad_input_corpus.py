@@ -33,7 +33,11 @@ def test_bad_input_is_one_named_line_and_loses_nothing(case: Case, tmp_path, mod
     capsys.readouterr()
     watched = [*built.inputs, *built.kept, model_path]
     before = {p: _digest(p) for p in watched}
-    status = main(built.argv)
+    try:
+        status = main(built.argv)
+    finally:
+        if built.cleanup is not None:
+            built.cleanup()
     err = capsys.readouterr().err
     assert status == case.status, err
     lines = err.strip().splitlines()
@@ -46,5 +50,7 @@ def test_bad_input_is_one_named_line_and_loses_nothing(case: Case, tmp_path, mod
         assert _digest(p) == digest, f"{p} changed"
     for p in built.outputs:
         assert not p.exists(), f"{p} was left behind"
+    for p in built.kept:
+        assert p.exists(), f"{p} was removed"
     leftovers = [p for p in tmp_path.rglob("*.tmp")]
     assert leftovers == []

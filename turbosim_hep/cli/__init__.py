@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from turbosim_hep import __version__
 
@@ -62,8 +64,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    missing = _missing_directories(args)
+    status = _run(args)
+    if status != 0:
+        _remove_if_empty(missing)  # a run that failed before writing leaves no empty output directories behind
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    from turbosim_hep.runtime.advice import command_line
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        # one line per warning, like the errors; the source line of the warning call is of no use on the command line
+        print(f"turbosim {args.verb}: warning: {_one_line(message)}", file=sys.stderr, flush=True)
+
     try:
-        return int(args.func(args) or 0)
+        with command_line(), warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("turbosim: interrupted; completed work is kept and a rerun resumes from it", file=sys.stderr)
         return 130
@@ -81,6 +99,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _missing_directories(args: argparse.Namespace) -> list[Path]:
+    """Output directories named by ``--out``/``OUTPUT`` (and their parents) that do not exist yet, deepest first."""
+    found: list[Path] = []
+    for name in ("out", "output"):
+        value = getattr(args, name, None)
+        if not isinstance(value, str):
+            continue
+        for d in (Path(value), *Path(value).parents):
+            if d.exists():
+                break
+            if d not in found:
+                found.append(d)
+    return sorted(found, key=lambda d: len(d.parts), reverse=True)
+
+
+def _remove_if_empty(directories: list[Path]) -> None:
+    for d in directories:
+        try:
+            d.rmdir()  # only an empty directory goes
+        except OSError:
+            pass
 
 
 def _one_line(err: BaseException) -> str:

@@ -111,7 +111,7 @@ def _run_processor(fileset_path: Path, model: str | Path, out: Path) -> dict:
 
     from turbosim_hep.evaluation.plotting import save_figure
     from turbosim_hep.io.nanoevents import TurboSimSchema
-    from turbosim_hep.processors import MASSES, TurboSimProcessor
+    from turbosim_hep.processors import MASSES, TurboSimProcessor, check_fileset
     from turbosim_hep.processors.plots import processor_figure
 
     fileset = json.loads(fileset_path.read_text())
@@ -119,6 +119,7 @@ def _run_processor(fileset_path: Path, model: str | Path, out: Path) -> dict:
         dataset["files"] = {
             str(p if Path(p).is_absolute() else fileset_path.parent / p): t for p, t in dataset["files"].items()
         }
+    check_fileset(fileset)
     runner = processor.Runner(executor=processor.IterativeExecutor(), schema=TurboSimSchema, chunksize=100_000)
     output = runner(fileset, TurboSimProcessor(model), treename="Events")
     out.mkdir(parents=True, exist_ok=True)

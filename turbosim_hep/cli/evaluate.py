@@ -73,6 +73,8 @@ def _print_table(report) -> None:
             for space, c in report.classifier.items()
         ]
         console.print("classifier AUC (0.5 = indistinguishable): " + "; ".join(parts))
+    elif report.meta.get("classifier_skipped"):
+        console.print(f"classifier two-sample test skipped: {report.meta['classifier_skipped']}")
     if report.scorecard:
         _print_scorecard(console, report.scorecard)
 

@@ -214,6 +214,8 @@ def report_markdown(report: Any, *, base: str | os.PathLike | None = None) -> st
         ]
         lines += _table(["space", *outputs, "floor", "σ (null)", "events per sample"], rows)
         lines.append("")
+    elif report.meta.get("classifier_skipped"):
+        lines += ["## Classifier two-sample test", "", f"Skipped: {report.meta['classifier_skipped']}.", ""]
     lines += _scorecard(report, base)
     for space, title in (("Z", "Parton level Z"), ("X", "Detector level X")):
         lines += [

@@ -199,6 +199,10 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
+#: Fewest events in each half before the classifier two-sample test runs (below, the report says it was skipped).
+MIN_CLASSIFIER_EVENTS = 100
+
+
 def _classifier_block(
     samples: Mapping[str, SpaceSamples], half: np.ndarray, *, max_events: int, seed: int
 ) -> dict[str, Any]:
@@ -263,6 +267,13 @@ def report_from_samples(
         "seed": seed,
         **(meta or {}),
     }
+    smaller = min(int(half.sum()), int((~half).sum()), classifier_max_events)
+    if classifier and smaller < MIN_CLASSIFIER_EVENTS:
+        info["classifier_skipped"] = (
+            f"the classifier needs at least {MIN_CLASSIFIER_EVENTS} events in each half (its folds and early stopping "
+            f"hold some out), got {int(half.sum())} and {int((~half).sum())}; evaluate more events"
+        )
+        classifier = False
     clf = _classifier_block(samples, half, max_events=classifier_max_events, seed=seed) if classifier else None
     return Report(meta=info, variables=records, classifier=clf, response=dict(response) if response else None)
 

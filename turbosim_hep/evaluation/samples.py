@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from turbosim_hep.constants import N_FEATURES, X_FEATURES, Z_FEATURES
+from turbosim_hep.runtime.advice import option
 
 __all__ = (
     "ARTEFACT_FEATURES",
@@ -239,7 +240,7 @@ def load_features(
         for path, tree, _ in inputs:
             n_file = len(parts)
             collections = ("Parton", "Electron", "Jet", "MET")
-            for chunk in iterate_events(path, step_size=step_size, collections=collections, tree=tree):
+            for chunk in iterate_events(path, step_size=step_size, collections=collections, tree=tree, detector=True):
                 part = _features_of(chunk, str(path), select)
                 parts.append(part)
                 total += len(part[0])
@@ -256,5 +257,8 @@ def load_features(
     if max_events is not None:
         z, x, run, lumi, event = (a[:max_events] for a in (z, x, run, lumi, event))
     if len(z) == 0:
-        raise ValueError(f"no {split!r} events in {list(sources)!r}; check the data or pass split=None")
+        raise ValueError(
+            f"no {split!r} events in {list(sources)!r}; check the data or "
+            + option(python="pass split=None", cli="use --split all on a sample the model did not train on")
+        )
     return FeatureSet(z=z, x=x, run=run, luminosity_block=lumi, event=event, sources=sources)

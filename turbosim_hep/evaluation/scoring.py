@@ -19,10 +19,12 @@ import numpy as np
 
 from turbosim_hep.evaluation.report import Report, _default_half, _report_with_response
 from turbosim_hep.evaluation.samples import FeatureSet, Reconstruct, SpaceSamples, load_features, make_samples
+from turbosim_hep.runtime.advice import option
 
 __all__ = (
     "EVALUATION_SPLITS",
     "N_POSTERIOR_DRAWS",
+    "check_not_trained_on",
     "check_split",
     "evaluate",
     "posterior_draws",
@@ -82,12 +84,21 @@ def posterior_draws(
 EVALUATION_SPLITS: tuple[str, ...] = ("test", "validation", "all")
 
 
-def _training_files(transform: Any) -> set[str]:
-    """Resolved paths of the files a loaded model was trained on (from its provenance; empty when unknown)."""
+def _training_record(transform: Any) -> list[dict]:
+    """The per-file records of the data a loaded model was trained on (from its provenance; empty when unknown)."""
     provenance = getattr(getattr(transform, "loaded", None), "provenance", None) or {}
     data = provenance.get("data", provenance) if isinstance(provenance, dict) else {}
     files = data.get("files", []) if isinstance(data, dict) else []
-    return {str(Path(f["path"]).resolve()) for f in files if isinstance(f, dict) and "path" in f}
+    return [f for f in files if isinstance(f, dict) and "path" in f]
+
+
+def _training_files(transform: Any) -> set[str]:
+    """Resolved paths of the files a loaded model was trained on (from its provenance; empty when unknown)."""
+    return {str(Path(f["path"]).resolve()) for f in _training_record(transform)}
+
+
+def _use_test_split() -> str:
+    return option(python="split='test'", cli="--split test")
 
 
 def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | None, tuple[float, float, float]]:
@@ -95,7 +106,9 @@ def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | Non
 
     ``split`` is ``"test"`` (the model's test split, by the fractions saved with it), ``"validation"`` (only for a
     model that did not select on it: ``transform.used_splits``) or ``"all"``/``None`` (every event: for a
-    dedicated sample made with other seeds; refused when a file is one the model was trained on).
+    dedicated sample made with other seeds; refused when a file is one the model was trained on, by path or by
+    content: the SHA-256 recorded at training, so a copied or moved training file is recognised too). The event
+    ids are checked after reading (:func:`check_not_trained_on`).
     """
     from turbosim_hep.events.split import DEFAULT_FRACTIONS
 
@@ -103,21 +116,55 @@ def check_split(transform: Any, data: Any, split: str | None) -> tuple[str | Non
         raise ValueError(f"split must be one of {EVALUATION_SPLITS!r}, got {split!r}")
     fractions = getattr(transform, "split_fractions", None) or DEFAULT_FRACTIONS
     used = tuple(getattr(transform, "used_splits", ("train", "validation")))
+    everything = option(python="split='all'", cli="--split all")
     if split in used:
         raise ValueError(
             f"the model was trained or selected on its {split!r} split (fractions {fractions!r}); evaluate on "
-            "split='test', or on a dedicated sample with split='all'"
+            f"{_use_test_split()}, or on a dedicated sample with {everything}"
         )
     if split in ("all", None) and not isinstance(data, Mapping) and not hasattr(data, "fields"):
         from turbosim_hep.io.datasets import resolve_paths
+        from turbosim_hep.io.digests import file_sha256
 
-        overlap = sorted({str(p.resolve()) for p in resolve_paths(data)} & _training_files(transform))
+        given = resolve_paths(data)
+        overlap = sorted({str(p.resolve()) for p in given} & _training_files(transform))
         if overlap:
             raise ValueError(
-                f"split='all' would score events the model trained on: {overlap[0]!r} (and {len(overlap) - 1} "
-                "more) is in its training data; use split='test' there, or a sample made with other seeds"
+                f"{everything} would score events the model trained on: {overlap[0]!r} (and {len(overlap) - 1} "
+                f"more) is in its training data; use {_use_test_split()} there, or a sample made with other seeds"
             )
+        digests = {f["sha256"]: f["path"] for f in _training_record(transform) if "sha256" in f}
+        if digests:
+            for p in given:
+                trained = digests.get(file_sha256(p))
+                if trained is not None:
+                    raise ValueError(
+                        f"{everything} would score events the model trained on: {str(p)!r} has the same content "
+                        f"(SHA-256) as its training file {trained!r}; use {_use_test_split()} there, or a sample "
+                        "made with other seeds"
+                    )
     return (None if split == "all" else split), tuple(fractions)
+
+
+def check_not_trained_on(transform: Any, feats: FeatureSet) -> None:
+    """Refuse ``feats`` if their event ids fall inside the id ranges the model's training files recorded.
+
+    Catches training events rewritten into a new file (other bytes, same events). Ids with ``run`` 1 are not
+    compared: every sample made before ``run`` = seed + 1 has them, so they cannot tell samples apart.
+    """
+    from turbosim_hep.events.ids import id_ranges_overlap
+
+    for f in _training_record(transform):
+        hit = id_ranges_overlap(f.get("id_ranges") or [], feats.run, feats.event, ignore_runs=(1,))
+        if hit is not None:
+            run, event = hit
+            src = next(iter(feats.sources), "the data")
+            everything = option(python="split='all'", cli="--split all")
+            raise ValueError(
+                f"{everything} would score events the model trained on: "
+                f"event id (run {run}, event {event}) of {src!r} is in the id range of its training file "
+                f"{f['path']!r}; use {_use_test_split()} there, or a sample made with other seeds"
+            )
 
 
 def _check_report_outputs(out: Path, data: Any, model: Any) -> None:
@@ -265,11 +312,16 @@ def evaluate(
     Report (also written to ``out``).
     """
 
+    from turbosim_hep.runtime.seeds import check_seed
+
     t0 = time.perf_counter()
+    check_seed(seed)
     transform = _load_model(model, seed)
     _check_report_outputs(Path(out), data, model)
     read_split, fractions = check_split(transform, data, split)
     feats = load_features(data, split=read_split, fractions=fractions, max_events=max_events)
+    if read_split is None:
+        check_not_trained_on(transform, feats)
     timings: dict[str, float] = {"load_s": time.perf_counter() - t0}
     meta = {
         "model": str(model) if isinstance(model, str | os.PathLike) else type(model).__name__,

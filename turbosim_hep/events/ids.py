@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ("IdBlock", "check_unique_ids")
+__all__ = ("IdBlock", "check_unique_ids", "id_ranges", "id_ranges_overlap")
 
 #: ids of one source: (name, run, luminosityBlock, event), arrays of equal length.
 IdBlock = tuple[str, np.ndarray, np.ndarray, np.ndarray]
@@ -50,3 +50,38 @@ def check_unique_ids(blocks: Sequence[IdBlock]) -> None:
         f"duplicate event id (run {run}, luminosityBlock {lumi}, event {event}) {where} ({n_dup} duplicated ids in "
         "all); the same events given twice, or two samples made with the same seed? Give each sample once"
     )
+
+
+def id_ranges(run: np.ndarray, event: np.ndarray) -> list[list[int]]:
+    """Compact record of a set of event ids: ``[run, first event, last event, count]`` per run (JSON-ready).
+
+    A training file's ranges are saved with the model, so that evaluate can recognise its events in another file
+    (:func:`id_ranges_overlap`).
+    """
+    run = np.asarray(run, dtype=np.uint64).reshape(-1)
+    event = np.asarray(event, dtype=np.uint64).reshape(-1)
+    out = []
+    for r in np.unique(run):
+        ev = event[run == r]
+        out.append([int(r), int(ev.min()), int(ev.max()), int(len(ev))])
+    return out
+
+
+def id_ranges_overlap(
+    ranges: Sequence[Sequence[int]], run: np.ndarray, event: np.ndarray, *, ignore_runs: Sequence[int] = ()
+) -> tuple[int, int] | None:
+    """The first ``(run, event)`` of the given ids that falls inside one of ``ranges`` (:func:`id_ranges`), or None.
+
+    Runs in ``ignore_runs`` are skipped (run 1 is shared by every sample made before ``run`` = seed + 1).
+    """
+    run = np.asarray(run, dtype=np.uint64).reshape(-1)
+    event = np.asarray(event, dtype=np.uint64).reshape(-1)
+    for item in ranges:
+        r, lo, hi = (int(v) for v in item[:3])
+        if r in ignore_runs:
+            continue
+        inside = (run == r) & (event >= lo) & (event <= hi)
+        if inside.any():
+            i = int(np.flatnonzero(inside)[0])
+            return r, int(event[i])
+    return None

@@ -5,6 +5,13 @@ unphysical: mass below zero beyond float32 rounding, which in the (pt, eta, phi,
 E < |p|. The tolerance is relative, ``m|m| >= -MASS2_TOLERANCE * max(|p|^2, 1 GeV^2)`` (float32 keeps E^2 - p^2 to
 about 2e-7 of E^2; jets of massless particles are stored with masses down to -3e-5 GeV).
 
+It is also invalid when it lies beyond what a 13 TeV collision and the detector allow: an object (or MET) with
+more energy than sqrt(s) (:data:`~turbosim_hep.constants.SQRT_S_GEV`), an electron or jet beyond the detector's
+coverage ``|eta| > DETECTOR_ABS_ETA_MAX`` (checked for files read as the detector's truth: training and evaluation
+data, the processor's full simulation; Turbo-Sim outputs may stray a little beyond it, and the scorecard counts
+that) or with zero pT, jets not sorted by descending pT (the layout's promise), or partons with other pdgIds than
+e-, nubar_e, b, bbar, u, dbar in that order.
+
 Readers answer in one of two ways:
 
 - ``turbosim train``, ``evaluate``, ``simulate`` and ``import-otus`` (and :func:`turbosim_hep.io.root.read_events`
@@ -24,7 +31,14 @@ from collections.abc import Iterator, Sequence
 import awkward as ak
 import numpy as np
 
-from turbosim_hep.constants import COMPONENTS, N_FEATURES, PARTON_NAMES, PARTON_PDG_IDS
+from turbosim_hep.constants import (
+    COMPONENTS,
+    DETECTOR_ABS_ETA_MAX,
+    N_FEATURES,
+    PARTON_NAMES,
+    PARTON_PDG_IDS,
+    SQRT_S_GEV,
+)
 
 __all__ = ("MASS2_TOLERANCE", "check_features", "invalid_events", "validate")
 
@@ -40,8 +54,9 @@ def _first(mask: np.ndarray) -> int | None:
     return int(idx[0]) if len(idx) else None
 
 
-def _problems(events: ak.Array) -> Iterator[tuple[str, np.ndarray, np.ndarray, str]]:
-    """(branch, per-object bad mask, owner event of each object, what) for each value check of the layout."""
+def _problems(events: ak.Array, detector: bool = False) -> Iterator[tuple]:
+    """(branch, per-object bad mask, owner event of each object, what[, shown values]) for each value check of the
+    layout; the message shows the branch's value unless the check gives its own (e.g. the energy)."""
     fields = ak.fields(events)
     for coll in ("Parton", "Electron", "Jet"):
         if coll not in fields:
@@ -57,6 +72,25 @@ def _problems(events: ak.Array) -> Iterator[tuple[str, np.ndarray, np.ndarray, s
             p2 = (flat["pt"] * np.cosh(flat["eta"])) ** 2
             bad = flat["mass"] * np.abs(flat["mass"]) < -MASS2_TOLERANCE * np.maximum(p2, 1.0)
         yield f"{coll}_mass", bad, owner, "has a negative mass beyond rounding (E < |p|) [GeV]"
+        with np.errstate(invalid="ignore", over="ignore"):
+            if coll != "Parton" and detector:
+                outside = np.abs(flat["eta"]) > DETECTOR_ABS_ETA_MAX
+                what = f"lies outside the detector (|eta| > {DETECTOR_ABS_ETA_MAX:g})"
+                yield f"{coll}_eta", outside, owner, what
+            energy = np.sqrt(p2 + np.maximum(flat["mass"], 0.0) ** 2)
+            above = np.isfinite(energy) & (energy > SQRT_S_GEV)
+            yield f"{coll}_pt", above, owner, f"has E [GeV] above sqrt(s) = {SQRT_S_GEV:g}", energy
+            if coll != "Parton":
+                yield f"{coll}_pt", flat["pt"] == 0, owner, "has zero pT [GeV]"
+            if coll == "Jet":
+                # jet k of an event after jet k-1 of the same event with a larger pT
+                later = np.zeros(len(owner), dtype=bool)
+                later[1:] = (owner[1:] == owner[:-1]) & (flat["pt"][1:] > flat["pt"][:-1])
+                yield "Jet_pt", later, owner, "has a larger pT than the jet before it (jets must be sorted by pT) [GeV]"
+        if coll == "Parton" and "pdgId" in ak.fields(sub) and len(counts) and (counts == len(PARTON_PDG_IDS)).all():
+            pdg = ak.to_numpy(ak.flatten(sub["pdgId"])).reshape(-1, len(PARTON_PDG_IDS))
+            wrong = (pdg != np.asarray(PARTON_PDG_IDS)).reshape(-1)
+            yield "Parton_pdgId", wrong, owner, f"has another pdgId than {list(PARTON_PDG_IDS)!r} in order; pdgId"
     if "MET" in fields:
         met = events["MET"]
         owner = np.arange(len(events))
@@ -67,6 +101,7 @@ def _problems(events: ak.Array) -> Iterator[tuple[str, np.ndarray, np.ndarray, s
         v = ak.to_numpy(met["pt"]).astype(np.float64)
         with np.errstate(invalid="ignore"):
             yield "MET_pt", v < 0, owner, "has a negative pT [GeV]"
+            yield "MET_pt", np.isfinite(v) & (v > SQRT_S_GEV), owner, f"is above sqrt(s) = {SQRT_S_GEV:g} GeV"
 
 
 def _structure(events: ak.Array, where) -> None:
@@ -107,12 +142,16 @@ def _structure(events: ak.Array, where) -> None:
                 )
 
 
-def validate(events: ak.Array, *, source: str = "events", tree: str | None = None, first_entry: int = 0) -> None:
+def validate(
+    events: ak.Array, *, source: str = "events", tree: str | None = None, first_entry: int = 0, detector: bool = False
+) -> None:
     """Raise ``ValueError`` at the first invalid event of ``events`` (see the module docstring for the policy).
 
     The message names ``source`` (a file), the ``tree``, the branch, the entry (``first_entry`` + position: the
     entry number in the file when ``events`` is a slice of it), the event id and the bad value. Layout errors (no
-    ids, a missing branch, not six partons, wrong parton pdgIds) are raised the same way.
+    ids, a missing branch, not six partons, wrong parton pdgIds) are raised the same way. ``detector`` adds the
+    detector's coverage (electrons and jets within ``|eta| <= DETECTOR_ABS_ETA_MAX``), for files read as the
+    detector's truth (training and evaluation data).
     """
     ids = ak.to_numpy(events["event"]) if "event" in ak.fields(events) else None
 
@@ -124,7 +163,7 @@ def validate(events: ak.Array, *, source: str = "events", tree: str | None = Non
         return f"{head}, branch {branch!r}, {which} (event id {int(ids[i])})"
 
     _structure(events, where)
-    for branch, bad, owner, what in _problems(events):
+    for branch, bad, owner, what, *shown in _problems(events, detector):
         j = _first(bad)
         if j is not None:
             i = int(owner[j])
@@ -134,18 +173,21 @@ def validate(events: ak.Array, *, source: str = "events", tree: str | None = Non
             else:
                 k = j - int(np.searchsorted(owner, i))  # position of the object within its event
                 value, obj = float(events[coll][field][i][k]), f"{coll}[{k}]"
+            if shown:
+                value = float(shown[0][j])
             raise ValueError(f"{where(branch, i)}: {obj} {what}: {value!r}")
 
 
-def invalid_events(events: ak.Array) -> tuple[np.ndarray, dict[str, int]]:
+def invalid_events(events: ak.Array, *, detector: bool = False) -> tuple[np.ndarray, dict[str, int]]:
     """Boolean mask ``(n,)`` of invalid events and the number of events failing each branch's check.
 
     For readers that drop rather than stop (the processor). Layout errors still raise: they concern every event.
+    ``detector`` as in :func:`validate`.
     """
     n = len(events)
     mask = np.zeros(n, dtype=bool)
     counts: dict[str, int] = {}
-    for branch, bad, owner, _ in _problems(events):
+    for branch, bad, owner, *_ in _problems(events, detector):
         if bad.any():
             per_event = np.zeros(n, dtype=bool)
             per_event[owner[bad]] = True
@@ -157,8 +199,8 @@ def invalid_events(events: ak.Array) -> tuple[np.ndarray, dict[str, int]]:
 def check_features(
     features: np.ndarray, *, source: str, objects: Sequence[str], what: str = "features", row_offset: int = 0
 ) -> None:
-    """Raise ``ValueError`` at the first non-numeric, non-finite or unphysical (E < |p|) value of ``(n, 24)``
-    four-momentum features (px, py, pz, E [GeV] per object, objects named by ``objects``); names the source,
+    """Raise ``ValueError`` at the first non-numeric, non-finite or unphysical (E < |p| or E > sqrt(s)) value of
+    ``(n, 24)`` four-momentum features (px, py, pz, E [GeV] per object, objects named by ``objects``); names the source,
     ``what`` (a dataset), the row and the column."""
     features = np.asarray(features)
     if not np.issubdtype(features.dtype, np.number) or np.issubdtype(features.dtype, np.complexfloating):
@@ -174,6 +216,13 @@ def check_features(
     p4 = f.reshape(len(f), -1, 4)
     p2 = (p4[..., :3] ** 2).sum(-1)
     e = p4[..., 3]
+    above = e > SQRT_S_GEV
+    if above.any():
+        row, obj = (int(i[0]) for i in np.nonzero(above))
+        raise ValueError(
+            f"{source}: {what} row {row + row_offset}: {objects[obj]} has E {float(e[row, obj])!r} GeV, above "
+            f"sqrt(s) = {SQRT_S_GEV:g} GeV (column {4 * obj + 3})"
+        )
     unphysical = (e < 0) | (e * e - p2 < -MASS2_TOLERANCE * np.maximum(p2, 1.0))
     if unphysical.any():
         row, obj = (int(i[0]) for i in np.nonzero(unphysical))

@@ -38,6 +38,7 @@ from turbosim_hep.generation.selection import otus_selection
 from turbosim_hep.io.atomic import atomic_path
 from turbosim_hep.io.root import open_tree, write_events
 from turbosim_hep.physics.kinematics import ptetaphim_from_p4
+from turbosim_hep.runtime.advice import option
 
 __all__ = (
     "DEFAULT_BATCH_SIZE",
@@ -212,33 +213,56 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
     return record
 
 
+def _recorded_spec(record: dict) -> dict:
+    """A chunk sidecar's run spec; specs written before ``batch_size`` was recorded used the default (500)."""
+    spec = dict(record.get("spec", {}))
+    if spec:
+        spec.setdefault("batch_size", DEFAULT_BATCH_SIZE)
+    return spec
+
+
 def chunk_is_complete(root: Path, sidecar: Path, spec: dict, n_events: int) -> dict | None:
-    """The sidecar record if the chunk is complete and made with ``spec``; None if it must be (re)made."""
+    """The sidecar record if the chunk is complete and made with ``spec``; None if it must be (re)made.
+
+    A chunk made with other settings is refused (``ValueError``), and so is a complete chunk of another size:
+    growing or shrinking it would replace events already made (the detector's draws follow the batches, so even its
+    first events would change). A sample is extended by whole chunks: a larger ``n_events`` adds chunks after the
+    last full one.
+    """
     if not (root.exists() and sidecar.exists()):
         return None
     try:
         record = json.loads(sidecar.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    if record.get("spec") != spec:
-        diff = sorted(k for k in set(spec) | set(record.get("spec", {})) if spec.get(k) != record["spec"].get(k))
+    recorded = _recorded_spec(record)
+    if recorded != spec:
+        diff = sorted(k for k in set(spec) | set(recorded) if spec.get(k) != recorded.get(k))
         why = (
             " (it was made before run ids came from the seed: its events have run = 1)"
             if "run" not in record.get("spec", {})
             else ""
         )
+        given = ", ".join(f"{k}={spec.get(k)!r} (recorded {recorded.get(k)!r})" for k in diff if k != "card")
         raise ValueError(
-            f"{str(root)!r} was made with other settings (differing: {diff!r}){why}; "
-            "use a new output directory or rerun with the original settings"
+            f"{str(root)!r} was made with other settings (differing: {given or ', '.join(diff)}){why}; use a new "
+            "output directory or rerun with the original settings"
         )
-    if record.get("n_generated") != n_events:
-        return None
-
     try:
         entries = open_tree(root).num_entries
     except ValueError:
         return None
-    return record if entries == record.get("n_written") else None
+    if entries != record.get("n_written"):
+        return None
+    if record.get("n_generated") != n_events:
+        events = option(python="n_events", cli="--events")
+        raise ValueError(
+            f"{str(root)!r} is a complete chunk of {record.get('n_generated')!r} generated events, but this run needs "
+            f"{n_events} in it; a sample grows by whole chunks only (resizing a chunk changes its events): rerun with "
+            f"{events} {record.get('first_event', 0) + record.get('n_generated', 0)} (as made), or choose another "
+            "output directory"
+        )
+    return record
 
 
 def versions() -> dict[str, str]:
@@ -251,13 +275,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def run_spec(seed: int, chunk_size: int, select: bool, card: DetectorCard) -> dict:
+def run_spec(
+    seed: int, chunk_size: int, select: bool, card: DetectorCard, batch_size: int = DEFAULT_BATCH_SIZE
+) -> dict:
     return json.loads(
         json.dumps(
             {
                 "seed": int(seed),
                 "run": run_number(seed),
                 "chunk_size": int(chunk_size),
+                # the detector's random draws follow the batches: a resume with another batch size would mix streams
+                "batch_size": int(batch_size),
                 "select": bool(select),
                 "selection": "otus_selection" if select else None,
                 "layout_version": LAYOUT_VERSION,

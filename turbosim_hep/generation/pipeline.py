@@ -54,7 +54,11 @@ from turbosim_hep.generation.chunks import (
 from turbosim_hep.generation.dask_runner import describe_client, run_on_client
 from turbosim_hep.generation.detector_card import DetectorCard
 from turbosim_hep.io.atomic import atomic_path
+from turbosim_hep.io.locks import directory_lock
+from turbosim_hep.runtime.advice import option
 from turbosim_hep.runtime.progress import progress_bar
+from turbosim_hep.runtime.seeds import MAX_SEED as _MAX_SEED
+from turbosim_hep.runtime.seeds import check_seed
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -64,8 +68,8 @@ __all__ = ("generate",)
 #: Name of the dataset in ``fileset.json``.
 DATASET_NAME = "ttbar"
 
-#: Largest run seed: ``run`` = seed + 1 must fit NanoAOD's uint32.
-MAX_SEED = 2**32 - 2
+#: Largest run seed: ``run`` = seed + 1 must fit NanoAOD's uint32 (one rule for all: :mod:`turbosim_hep.runtime.seeds`).
+MAX_SEED = _MAX_SEED
 #: Largest sample one call makes: 10^10 events are ~1600 core-years of Pythia (~5 ms per event per core).
 MAX_EVENTS = 10**10
 #: Most chunk files in one directory (a larger chunk_size keeps the listing and fileset.json manageable).
@@ -94,26 +98,26 @@ def _worker_run(task: ChunkTask) -> dict:
 
 
 def _check_args(n_events: int, workers: int, seed: int, chunk_size: int, batch_size: int) -> None:
-    for name, value, low in (
-        ("n_events", n_events, 1),
-        ("workers", workers, 1),
-        ("seed", seed, 0),
-        ("chunk_size", chunk_size, 1),
-        ("batch_size", batch_size, 1),
+    for name, flag, value in (
+        ("n_events", "--events", n_events),
+        ("workers", "--workers", workers),
+        ("chunk_size", "--chunk-size", chunk_size),
+        ("batch_size", "--batch-size", batch_size),
     ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if seed > MAX_SEED:
-        raise ValueError(f"seed must be at most {MAX_SEED} (run = seed + 1 is a uint32), got {seed!r}")
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{option(python=name, cli=flag)} must be an integer >= 1, got {value!r}")
+    check_seed(seed)
     if n_events > MAX_EVENTS:
         raise ValueError(
-            f"n_events {n_events:,} is more than {MAX_EVENTS:,} (~{n_events * SECONDS_PER_EVENT / 3.15e7:,.0f} "
-            "core-years); split the sample into several runs with different seeds"
+            f"{option(python='n_events', cli='--events')} {n_events:,} is more than {MAX_EVENTS:,} "
+            f"(~{n_events * SECONDS_PER_EVENT / 3.15e7:,.0f} core-years); split the sample into several runs with "
+            "different seeds"
         )
     if math.ceil(n_events / chunk_size) > MAX_CHUNKS:
         raise ValueError(
             f"{n_events:,} events in chunks of {chunk_size:,} make {math.ceil(n_events / chunk_size):,} files, more "
-            f"than {MAX_CHUNKS:,}; use a chunk_size of at least {math.ceil(n_events / MAX_CHUNKS):,}"
+            f"than {MAX_CHUNKS:,}; use a {option(python='chunk_size', cli='--chunk-size')} of at least "
+            f"{math.ceil(n_events / MAX_CHUNKS):,}"
         )
 
 
@@ -190,56 +194,56 @@ def generate(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{str(out)!r} exists and is not a directory; choose another output directory")
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_temporaries(out)
-    spec = run_spec(seed, chunk_size, select, card)
-    t_start = time.perf_counter()
-    out_abs = out.resolve()  # the tasks' paths: workers may run in another directory or on another machine
-    n_chunks = math.ceil(n_events / chunk_size)
-    records: dict[int, dict] = {}
-    tasks: list[ChunkTask] = []
-    for i in range(n_chunks):
-        n = min(chunk_size, n_events - i * chunk_size)
-        root, sidecar = out_abs / f"chunk-{i:04d}.root", out_abs / f"chunk-{i:04d}.json"
-        done = chunk_is_complete(root, sidecar, spec, n)
-        if done is not None:
-            records[i] = done
-            continue
-        p_seed, d_seed = chunk_seeds(seed, i)
-        tasks.append(
-            ChunkTask(i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size)
-        )
-    skipped = sum(r["n_generated"] for r in records.values())
-    if log is not None:
-        seconds = (n_events - skipped) * SECONDS_PER_EVENT
-        cost = f"{seconds / 3600:,.1f} core-hours" if seconds >= 3600 else f"{seconds / 60:.1f} core-minutes"
-        where = "a dask cluster" if client is not None else f"{workers} worker(s)"
-        log(
-            f"{n_events:,} events in {n_chunks:,} chunk(s) into {out} ({len(records)} complete, {len(tasks)} to make: "
-            f"about {cost} at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {where})"
-        )
-    description = f"generating into {out.name}"
-    executor = "serial" if tasks else "none (every chunk was complete)"
-    with progress_bar(n_events, description, disable=None if progress is None else not progress) as bar:
-        bar.advance(skipped)
-        if tasks and client is not None:
-            executor = describe_client(client)
-            records.update(run_on_client(client, tasks, bar, description=description, n_chunks=n_chunks))
-            _remove_temporaries(out)  # left by attempts lost with their worker
-        elif tasks and workers == 1:
-            for task in tasks:
-                records[task.index] = run_chunk(task, report=bar.advance)
-        elif tasks:
-            executor = f"local pool ({min(workers, len(tasks))} workers)"
-            records.update(_run_parallel(tasks, workers, bar))
-    ordered = [records[i] for i in range(n_chunks)]
-    made = {"chunks": len(tasks), "events": sum(t.n_events for t in tasks), "executor": executor}
-    _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, made)
-    if plots:
-        from turbosim_hep.generation.plots import validation_plots
+    with directory_lock(out, verb="generate", flag=option(python="out", cli="--out")):
+        _remove_temporaries(out)
+        spec = run_spec(seed, chunk_size, select, card, batch_size)
+        t_start = time.perf_counter()
+        out_abs = out.resolve()  # the tasks' paths: workers may run in another directory or on another machine
+        n_chunks = math.ceil(n_events / chunk_size)
+        records: dict[int, dict] = {}
+        tasks: list[ChunkTask] = []
+        for i in range(n_chunks):
+            n = min(chunk_size, n_events - i * chunk_size)
+            root, sidecar = out_abs / f"chunk-{i:04d}.root", out_abs / f"chunk-{i:04d}.json"
+            done = chunk_is_complete(root, sidecar, spec, n)
+            if done is not None:
+                records[i] = done
+                continue
+            p_seed, d_seed = chunk_seeds(seed, i)
+            tasks.append(
+                ChunkTask(i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size)
+            )
+        skipped = sum(r["n_generated"] for r in records.values())
+        if log is not None:
+            seconds = (n_events - skipped) * SECONDS_PER_EVENT
+            cost = f"{seconds / 3600:,.1f} core-hours" if seconds >= 3600 else f"{seconds / 60:.1f} core-minutes"
+            where = "a dask cluster" if client is not None else f"{workers} worker(s)"
+            log(
+                f"{n_events:,} events in {n_chunks:,} chunk(s) into {out} ({len(records)} complete, {len(tasks)} to "
+                f"make: about {cost} at {1e3 * SECONDS_PER_EVENT:.0f} ms per event, {where})"
+            )
+        description = f"generating into {out.name}"
+        executor = "serial" if tasks else "none (every chunk was complete)"
+        with progress_bar(n_events, description, disable=None if progress is None else not progress) as bar:
+            bar.advance(skipped)
+            if tasks and client is not None:
+                executor = describe_client(client)
+                records.update(run_on_client(client, tasks, bar, description=description, n_chunks=n_chunks))
+                _remove_temporaries(out)  # left by attempts lost with their worker
+            elif tasks and workers == 1:
+                for task in tasks:
+                    records[task.index] = run_chunk(task, report=bar.advance)
+            elif tasks:
+                executor = f"local pool ({min(workers, len(tasks))} workers)"
+                records.update(_run_parallel(tasks, workers, bar))
+        ordered = [records[i] for i in range(n_chunks)]
+        made = {"chunks": len(tasks), "events": sum(t.n_events for t in tasks), "executor": executor}
+        _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, made)
+        if plots:
+            from turbosim_hep.generation.plots import validation_plots
 
-        validation_plots(out)
-    return out
+            validation_plots(out)
+        return out
 
 
 def _remove_temporaries(out: Path) -> None:

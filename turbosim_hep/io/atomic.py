@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from turbosim_hep.runtime.advice import option
+
 __all__ = ("atomic_path", "check_outputs")
 
 PathLike = str | os.PathLike
@@ -44,7 +46,7 @@ def check_outputs(outputs: Iterable[PathLike], inputs: Iterable[PathLike], *, ve
         if hit is not None:
             raise ValueError(
                 f"{verb}: refusing to write {str(out)!r}: it is the input {str(hit)!r}; choose another output path "
-                "(inputs are never overwritten, whatever --overwrite says)"
+                "(inputs are never overwritten)"
             )
 
 
@@ -61,7 +63,10 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), overwrite: b
         if Path(src).resolve() == target:
             raise ValueError(f"refusing to write {str(path)!r}: it is also an input; choose another output path")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} exists; remove it or pass overwrite=True")
+        raise FileExistsError(
+            f"{str(path)!r} exists; remove it or "
+            + option(python="pass overwrite=True", cli="choose another output path")
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

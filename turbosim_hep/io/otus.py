@@ -71,8 +71,11 @@ def read_otus(path: str | os.PathLike, *, run: int = 1) -> ak.Array:
     """
     if isinstance(run, bool) or not isinstance(run, int | np.integer) or not 0 <= run < 2**32:
         raise ValueError(f"run must be an integer in [0, 2^32), got {run!r}")
+    from turbosim_hep.events.features import sort_jets
+
     z, x = read_otus_features(path)
-    return events_from_features(z=z, x=x, run=run)
+    # the layout keeps jets sorted by pT (the readers refuse unsorted ones); OTUS rows already are, as a rule
+    return events_from_features(z=z, x=sort_jets(np.asarray(x)), run=run)
 
 
 def write_otus(path: str | os.PathLike, events: ak.Array, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:

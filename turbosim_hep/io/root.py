@@ -94,20 +94,29 @@ def open_tree(path: PathLike, *, tree: str = TREE_NAME) -> uproot.TTree:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory, not a ROOT file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{str(path)!r} is empty (0 bytes), not a ROOT file: remake it or leave it out")
     try:
         f = uproot.open(path)
     except Exception as err:  # uproot raises many types for a damaged file
-        raise ValueError(f"{str(path)!r} is not a readable ROOT file (truncated or damaged?): {err}") from err
+        raise ValueError(f"{str(path)!r} is not a readable ROOT file (truncated or damaged?): {_line(err)}") from err
     try:
         obj = f[tree]
     except KeyError:
         keys = sorted({k.split(";")[0] for k in f.keys()})
         raise ValueError(f"{str(path)!r} has no TTree {tree!r}; it holds {keys!r}") from None
     except Exception as err:
-        raise ValueError(f"{str(path)!r}: cannot read {tree!r} (truncated or damaged file?): {err}") from err
+        raise ValueError(f"{str(path)!r}: cannot read {tree!r} (truncated or damaged file?): {_line(err)}") from err
     if not isinstance(obj, uproot.TTree):
         raise ValueError(f"{str(path)!r}: {tree!r} is a {type(obj).__name__}, not a TTree")
     return obj
+
+
+def _line(err: BaseException) -> str:
+    """An exception's message on one line (uproot's span several)."""
+    return " ".join(str(err).split())
 
 
 def _group_branches(names: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -198,13 +207,14 @@ def read_events(
     entry_stop: int | None = None,
     tree: str = TREE_NAME,
     validate: bool = True,
+    detector: bool = False,
 ) -> ak.Array:
     """Read one file of the layout into an events array.
 
     ``collections`` (e.g. ``("Parton",)`` or ``("Electron", "Jet", "MET")``) limits what is read and makes the
     named ones required; ``None`` reads every branch. ``validate`` applies the toolkit's validation policy
     (:mod:`turbosim_hep.events.validity`): a non-finite or unphysical value is a ``ValueError`` naming the file, tree,
-    branch and entry.
+    branch and entry; ``detector`` adds the detector's coverage (files read as truth, see the validity module).
     """
     t = open_tree(path, tree=tree)
     source = str(path)
@@ -216,7 +226,7 @@ def read_events(
     first = 0 if entry_start is None else entry_start
     events = _assemble(arrays, names, source, tree, first)
     if validate:
-        _validate(events, source=source, tree=tree, first_entry=first)
+        _validate(events, source=source, tree=tree, first_entry=first, detector=detector)
     return events
 
 
@@ -227,10 +237,12 @@ def iterate_events(
     collections: Sequence[str] | None = None,
     tree: str | Sequence[str] = TREE_NAME,
     validate: bool = True,
+    detector: bool = False,
 ) -> Iterator[ak.Array]:
     """Yield events arrays of at most ``step_size`` events from one or more files, in order.
 
-    ``tree`` is one name for every file or one per file (a fileset's). ``validate`` as in :func:`read_events`.
+    ``tree`` is one name for every file or one per file (a fileset's). ``validate``, ``detector`` as in
+    :func:`read_events`.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -246,7 +258,7 @@ def iterate_events(
             for arrays in t.iterate(names, step_size=step_size):
                 events = _assemble(arrays, names, source, name, first)
                 if validate:
-                    _validate(events, source=source, tree=name, first_entry=first)
+                    _validate(events, source=source, tree=name, first_entry=first, detector=detector)
                 first += len(events)
                 yield events
         except ValueError:

@@ -306,6 +306,9 @@ class TurboSimConfig:
         for name in ("lr", "critic_lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"TurboSimConfig.{name} must be positive, got {getattr(self, name)!r}")
+        from turbosim_hep.runtime.seeds import check_seed
+
+        check_seed(self.seed)
         fr = self.split_fractions
         if len(fr) != 3 or min(fr) < 0 or abs(sum(fr) - 1.0) > 1e-9 or fr[0] == 0 or fr[1] == 0:
             raise ValueError(

@@ -87,8 +87,9 @@ def load_pairs(
     dropped with a warning and counted in the provenance. ``progress=None`` shows a bar when stderr is a terminal.
     """
     from turbosim_hep.events.features import partons_to_features, reco_to_features
-    from turbosim_hep.events.ids import check_unique_ids
+    from turbosim_hep.events.ids import check_unique_ids, id_ranges
     from turbosim_hep.io.datasets import resolve_inputs
+    from turbosim_hep.io.digests import file_sha256
     from turbosim_hep.io.root import iterate_events, open_tree
     from turbosim_hep.runtime.progress import progress_bar
 
@@ -101,7 +102,7 @@ def load_pairs(
         for f, tree, _ in inputs:
             n_read = n_kept = 0
             first = len(runs)
-            for chunk in iterate_events(f, step_size=step_size, collections=_COLLECTIONS, tree=tree):
+            for chunk in iterate_events(f, step_size=step_size, collections=_COLLECTIONS, tree=tree, detector=True):
                 ok = (ak.to_numpy(ak.num(chunk["Electron"], axis=1)) >= 1) & (
                     ak.to_numpy(ak.num(chunk["Jet"], axis=1)) >= 4
                 )
@@ -118,8 +119,18 @@ def load_pairs(
                 lumis.append(ak.to_numpy(chunk["luminosityBlock"]).astype(np.uint64))
                 events.append(ak.to_numpy(chunk["event"]).astype(np.uint64))
             dropped += n_read - n_kept
-            per_file.append({"path": str(f.resolve()), "events": n_read, "used": n_kept})
-            blocks.append((str(f), *(_joined(a[first:]) for a in (runs, lumis, events))))
+            block = (str(f), *(_joined(a[first:]) for a in (runs, lumis, events)))
+            blocks.append(block)
+            per_file.append(
+                {
+                    "path": str(f.resolve()),
+                    "events": n_read,
+                    "used": n_kept,
+                    # the file's identity beyond its path: evaluate refuses a copy of it, or its events in another file
+                    "sha256": file_sha256(f),
+                    "id_ranges": id_ranges(block[1], block[3]),
+                }
+            )
     check_unique_ids(blocks)
     if dropped:
         warnings.warn(

@@ -71,13 +71,14 @@ def export_model(
     ``seed`` is the noise seed recorded for :class:`TurboSimTorchWrapper` (default: the model's training seed).
     """
     from turbosim_hep.model.checkpoint import load_model
+    from turbosim_hep.runtime.seeds import check_seed
 
     loaded = load_model(model, device="cpu")
     module = _gev_module(loaded, direction)
     noise_dim = int(module.net.noise_dim)
     meta = {
         "direction": direction,
-        "seed": int(loaded.config.seed if seed is None else seed),
+        "seed": check_seed(loaded.config.seed if seed is None else seed),
         "noise_dim": noise_dim,
         "model": str(Path(model).resolve()),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,26 @@ from turbosim_hep.model.data import PairedData, load_pairs
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.trainer import Trainer
 from turbosim_hep.model.validation import validate
+from turbosim_hep.runtime.advice import option
+
+#: Fewest training-split events before ``train`` warns that the model is a plumbing test (README, "What is checked").
+MIN_TRAINING_EVENTS = 1000
 
 __all__ = ("companion_paths", "train", "train_arrays")
+
+
+def _same_data(saved: Any, now: dict) -> bool:
+    """Whether a checkpoint's data provenance describes ``now``'s data. Records written before the files' digests
+    and id ranges were kept lack those keys: they are compared on what they hold, so such runs still resume."""
+    if not (isinstance(saved, dict) and isinstance(saved.get("files"), list) and isinstance(now.get("files"), list)):
+        return saved == now
+    if len(saved["files"]) != len(now["files"]):
+        return False
+    files = [
+        {k: v for k, v in new.items() if k in old or k not in ("sha256", "id_ranges")}
+        for old, new in zip(saved["files"], now["files"], strict=True)
+    ]
+    return saved == {**now, "files": files}
 
 
 def _same_run(best: Path, config: TurboSimConfig | None, provenance: dict) -> bool:
@@ -42,7 +61,7 @@ def _same_run(best: Path, config: TurboSimConfig | None, provenance: dict) -> bo
     except (ValueError, FileNotFoundError):
         return False
     saved = TurboSimConfig.from_dict(content["config"])
-    return content["provenance"].get("data") == provenance and (config is None or config == saved)
+    return _same_data(content["provenance"].get("data"), provenance) and (config is None or config == saved)
 
 
 def _check_epochs(epochs: int) -> None:
@@ -101,7 +120,11 @@ def train_arrays(
         if paths["best"].exists() and not _same_run(paths["best"], config, provenance):
             raise FileExistsError(
                 f"{str(paths['best'])!r} exists but {str(paths['last'])!r} does not, and it was not made by this run "
-                "(other config or data); choose another out or pass overwrite=True without resume"
+                "(other config or data); "
+                + option(
+                    python="choose another out or pass overwrite=True without resume",
+                    cli="choose another --out or rerun with --overwrite instead of --resume",
+                )
             )
         # nothing finished yet (or killed between the first best model and the first checkpoint): start afresh
         if log is not None:
@@ -114,20 +137,34 @@ def train_arrays(
             diff = {k: (v, getattr(config, k)) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
             raise ValueError(f"{str(paths['last'])!r} was trained with another config (saved, given): {diff!r}")
         config = saved
-        if checkpoint["provenance"].get("data") != provenance:
+        if not _same_data(checkpoint["provenance"].get("data"), provenance):
             raise ValueError(
-                f"{str(paths['last'])!r} was trained on other data than given now; resume with the same inputs"
+                f"{str(paths['last'])!r} was trained on other data than given now; resume with the same inputs, or "
+                f"start afresh with {option(python='overwrite=True', cli='--overwrite')}"
             )
     else:
         for p in (paths["best"], paths["last"]):
             if p.exists() and not overwrite:
-                raise FileExistsError(f"{str(p)!r} exists; pass resume=True to continue it or overwrite=True")
+                raise FileExistsError(
+                    f"{str(p)!r} exists; "
+                    + option(
+                        python="pass resume=True to continue it or overwrite=True to start afresh",
+                        cli="rerun with --resume to continue it or --overwrite to start afresh",
+                    )
+                )
     config = config or TurboSimConfig()
     train_set = data.split("train", fractions=config.split_fractions)
     val_set = data.split("validation", fractions=config.split_fractions)
     if len(train_set) < 2 or len(val_set) < 1:
         raise ValueError(
             f"too few events to train: {len(train_set)} train and {len(val_set)} validation of {len(data)}"
+        )
+    if len(train_set) < MIN_TRAINING_EVENTS:
+        warnings.warn(
+            f"only {len(train_set)} training events ({len(val_set)} validation, of {len(data)} read); below "
+            f"{MIN_TRAINING_EVENTS:,} a model learns little and its validation metrics are noise: fine for testing the "
+            "plumbing, not for a simulator",
+            stacklevel=2,
         )
     pick = np.random.default_rng(config.seed).permutation(len(val_set))[: config.val_events]
     val_z, val_x = val_set.z[np.sort(pick)], val_set.x[np.sort(pick)]

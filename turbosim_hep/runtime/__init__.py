@@ -1,1 +1,2 @@
-"""Where and how work runs: the torch device, progress bars, and dask.distributed clients and task loops."""
+"""Where and how work runs: the torch device, progress bars, dask.distributed clients and task loops, the one seed
+rule, and the wording of advice (command line or Python)."""

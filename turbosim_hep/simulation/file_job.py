@@ -21,12 +21,14 @@ import numpy as np
 from turbosim_hep.events.features import reco_to_features
 from turbosim_hep.io.atomic import atomic_path
 from turbosim_hep.io.digests import file_sha256
-from turbosim_hep.io.root import iterate_events, open_tree, write_events
+from turbosim_hep.io.root import iterate_events, open_tree, read_events, write_events
 
 __all__ = ("SIDECAR_VERSION", "decide", "output_path", "remove_stale_temporaries", "sidecar_path", "simulate_file")
 
 #: Version of the sidecar record; a record of another version is not trusted (the output is remade).
 SIDECAR_VERSION = 1
+#: Most output events simulated in one network call (and held in memory at once) when oversampling: ~100 MB.
+MAX_ROWS_PER_CALL = 100_000
 
 
 def output_path(source: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
@@ -104,6 +106,23 @@ def _check_finite(reco: ak.Array, source: Path, first_entry: int, n_samples: int
         )
 
 
+def _blocks(n_events: int, n_samples: int, max_rows: int) -> Iterator[tuple[int, int, int, int]]:
+    """(first event, stop event, first sample, samples) of each network call, in output order, each at most
+    ``max_rows`` output events: several events per call for small ``n_samples``, blocks of samples of one event for
+    large ones (the output stays sample-major within each event)."""
+    if n_events == 0:  # one empty call: the output's layout (with ``sample`` and ``sourceIndex`` if oversampling)
+        yield 0, 0, 0, min(n_samples, max_rows)
+        return
+    per_call = max(1, max_rows // n_samples)
+    for start in range(0, n_events, per_call):
+        stop = min(start + per_call, n_events)
+        if n_samples <= max_rows:
+            yield start, stop, 0, n_samples
+            continue
+        for first in range(0, n_samples, max_rows):
+            yield start, stop, first, min(max_rows, n_samples - first)
+
+
 def simulate_file(
     src: Path,
     dst: Path,
@@ -113,24 +132,43 @@ def simulate_file(
     record: dict,
     n_samples: int = 1,
     step_size: int = 200_000,
+    max_rows: int | None = None,
     advance=None,
 ) -> Path:
     """Simulate one input file into ``dst`` (atomically) and write its sidecar ``record`` (completed with the
-    output's digest). ``advance(n)`` is called with the parton events done."""
+    output's digest). ``advance(n)`` is called with the parton events done.
+
+    Oversampling streams: at most ``max_rows`` (default :data:`MAX_ROWS_PER_CALL`) output events are held at a
+    time (one network call, appended to the file with ``extend``), whatever ``n_samples``; the events equal those of
+    one call, since the noise is keyed on the event ids and the sample index. A file with no entries gives an output
+    with no entries.
+    """
+    max_rows = MAX_ROWS_PER_CALL if max_rows is None else int(max_rows)
     side = sidecar_path(dst)
     previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
 
+    def simulated(events: ak.Array, first: int) -> Iterator[ak.Array]:
+        for start, stop, first_sample, k in _blocks(len(events), n_samples, max_rows):
+            part = events[start:stop]
+            reco = transform.simulate(part, n_samples=k, first_sample=first_sample)
+            _check_finite(reco, src, first + start, k)
+            if n_samples == 1:
+                yield ak.with_field(reco, part["Parton"], "Parton")
+                continue
+            local = ak.to_numpy(reco["sourceIndex"])
+            reco = ak.with_field(reco, local + start, "sourceIndex")  # counts within the input chunk
+            yield ak.with_field(reco, part["Parton"][local], "Parton")
+
     def chunks() -> Iterator[ak.Array]:
         first = 0
         for events in iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree):
-            reco = transform.simulate(events, n_samples=n_samples)
-            _check_finite(reco, src, first, n_samples)
-            partons = events["Parton"] if n_samples == 1 else events["Parton"][ak.to_numpy(reco["sourceIndex"])]
+            yield from simulated(events, first)
             first += len(events)
             if advance is not None:
                 advance(len(events))
-            yield ak.with_field(reco, partons, "Parton")
+        if first == 0:  # no entries: an empty output of the same layout
+            yield from simulated(read_events(src, collections=("Parton",), tree=tree), 0)
 
     try:
         write_events(dst, chunks(), inputs=[src])

@@ -16,6 +16,10 @@ rerun into the same directory
 The ROOT file is written to a temporary file and renamed; the sidecar is written as *pending* before and completed
 after, so a run killed at any moment leaves nothing that a rerun would take for finished. Temporary files of killed
 runs are removed. Inputs are never overwritten, whatever ``overwrite`` says.
+
+One run at a time writes into a directory (:func:`turbosim_hep.io.locks.directory_lock`); oversampling streams in
+bounded blocks (:func:`turbosim_hep.simulation.file_job.simulate_file`), and a run whose outputs would exceed
+:data:`MAX_OUTPUT_EVENTS` or the free disk is refused before it starts.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from turbosim_hep.events.ids import check_unique_ids
 from turbosim_hep.io.atomic import check_outputs
 from turbosim_hep.io.datasets import resolve_inputs
 from turbosim_hep.io.digests import file_sha256
+from turbosim_hep.io.locks import directory_lock
 from turbosim_hep.io.root import open_tree
+from turbosim_hep.runtime.advice import option
 from turbosim_hep.runtime.progress import progress_bar
+from turbosim_hep.runtime.seeds import check_seed
 from turbosim_hep.simulation.file_job import (
     SIDECAR_VERSION,
     decide,
@@ -47,6 +54,11 @@ from turbosim_hep.simulation.tasks import run_on_client
 
 __all__ = ("SimulatedFiles", "simulate_files")
 
+#: Most output events one call makes (input events x n_samples): the limit of ``generate``, ~1 TB of ROOT files.
+MAX_OUTPUT_EVENTS = 10**10
+#: ROOT bytes per simulated event, for the free-space check (measured: 102 for --samples 100000 on 43 events).
+BYTES_PER_EVENT = 100
+
 
 @dataclasses.dataclass(frozen=True)
 class SimulatedFiles:
@@ -54,7 +66,7 @@ class SimulatedFiles:
 
     ``made``: outputs written for the first time; ``remade``: outputs replaced (incomplete, or other settings with
     ``overwrite=True``); ``skipped``: outputs already complete with the same settings; ``stale_removed``: temporary
-    files of killed runs deleted.
+    files of killed runs deleted; ``empty``: outputs made from inputs without events (they have no events either).
     """
 
     outputs: tuple[Path, ...]
@@ -62,6 +74,7 @@ class SimulatedFiles:
     remade: tuple[Path, ...] = ()
     skipped: tuple[Path, ...] = ()
     stale_removed: int = 0
+    empty: tuple[Path, ...] = ()
 
     def __iter__(self) -> Iterator[Path]:
         return iter(self.outputs)
@@ -72,6 +85,8 @@ class SimulatedFiles:
     def summary(self) -> str:
         """One line: made / remade / skipped counts."""
         parts = [f"made {len(self.made)}", f"remade {len(self.remade)}", f"skipped {len(self.skipped)} (complete)"]
+        if self.empty:
+            parts.append(f"{len(self.empty)} input(s) without events gave output(s) without events")
         if self.stale_removed:
             parts.append(f"removed {self.stale_removed} temporary file(s) of an interrupted run")
         return ", ".join(parts)
@@ -99,15 +114,19 @@ def simulate_files(
     loaded once per worker (:mod:`turbosim_hep.simulation.tasks`; inputs and ``out_dir`` on a filesystem the workers
     share); the outputs equal a serial run's. Returns a :class:`SimulatedFiles` (iterate it for the output paths).
     """
+    samples_name = option(python="n_samples", cli="--samples")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        raise ValueError(f"{samples_name} must be an integer >= 1, got {n_samples!r}")
+    if seed is not None:
+        check_seed(seed)
     given = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     if not given:
         raise ValueError("no input files given")
     files = resolve_inputs(given)
     out_dir = Path(out_dir)
+    out_flag = option(python="out_dir", cli="--out")
     if out_dir.exists() and not out_dir.is_dir():
-        raise FileExistsError(f"--out {str(out_dir)!r} exists and is not a directory")
+        raise FileExistsError(f"{out_flag} {str(out_dir)!r} exists and is not a directory; choose a directory")
     model_path = resolve_model_path(model)
     outputs = [output_path(f.path, out_dir) for f in files]
     names = [o.name for o in outputs]
@@ -131,13 +150,34 @@ def simulate_files(
         if ids is not None:
             blocks.append((str(f.path), ids["run"], ids["luminosityBlock"], ids["event"]))
     check_unique_ids(blocks)
+    total = sum(sizes.values()) * int(n_samples)
+    if total > MAX_OUTPUT_EVENTS:
+        raise ValueError(
+            f"{samples_name} {int(n_samples):,} on {sum(sizes.values()):,} input events makes {total:,} events, more "
+            f"than {MAX_OUTPUT_EVENTS:,} (~{total * BYTES_PER_EVENT / 1e12:,.0f} TB of ROOT files); draw fewer samples"
+        )
+    _check_free_space(out_dir, total, samples_name, int(n_samples))
     transform = load_transform(model_path, device=device, seed=seed)  # the model file is read and hashed once
     base = {
         "model_sha256": transform.model_sha256,
         "seed": int(getattr(transform, "seed", seed if seed is not None else -1)),
         "n_samples": int(n_samples),
     }
-    stale = remove_stale_temporaries(outputs) if out_dir.exists() else 0
+    with directory_lock(out_dir, verb="simulate", flag=out_flag):
+        return _simulate_locked(
+            files, outputs, out_dir, model, model_path, transform, base, sizes,
+            n_samples=int(n_samples), step_size=step_size, overwrite=overwrite, progress=progress, client=client,
+            device=device,
+        )  # fmt: skip
+
+
+def _simulate_locked(
+    files, outputs, out_dir, model, model_path, transform, base, sizes, *, n_samples, step_size, overwrite, progress,
+    client, device,
+) -> SimulatedFiles:  # fmt: skip
+    """The part of :func:`simulate_files` that writes, run while holding ``out_dir``'s lock: no other run can take
+    this run's live temporary files for those of a killed one."""
+    stale = remove_stale_temporaries(outputs)
     plan = []
     for f, dst in zip(files, outputs, strict=True):
         settings = {**base, "input_sha256": file_sha256(f.path), "input_tree": f.tree}
@@ -189,4 +229,21 @@ def simulate_files(
         remade=tuple(d for _, d, _, a in plan if a == "remake"),
         skipped=tuple(d for _, d, _, a in plan if a == "skip"),
         stale_removed=stale,
+        empty=tuple(d for f, d, _, a in plan if a != "skip" and sizes[f.path] == 0),
     )
+
+
+def _check_free_space(out_dir: Path, events: int, samples_name: str, n_samples: int) -> None:
+    """Refuse a run whose outputs would not fit on the output directory's filesystem (estimated, before starting)."""
+    import shutil
+
+    need = events * BYTES_PER_EVENT
+    existing = next((d for d in (out_dir, *out_dir.parents) if d.exists()), None)
+    if existing is None or need < 2**30:
+        return
+    free = shutil.disk_usage(existing).free
+    if need > free:
+        raise ValueError(
+            f"{samples_name} {n_samples:,} makes {events:,} events, about {need / 1e9:,.0f} GB of ROOT files, but "
+            f"{str(existing)!r} has {free / 1e9:,.0f} GB free; draw fewer samples or choose another output directory"
+        )

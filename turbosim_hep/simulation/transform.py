@@ -35,6 +35,7 @@ from turbosim_hep.events.features import (
 )
 from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
+from turbosim_hep.runtime.seeds import check_seed
 from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
 from turbosim_hep.simulation.registry import open_model
 
@@ -74,7 +75,7 @@ class EventTransform:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size!r}")
         self.loaded = loaded
-        self.seed = int(loaded.config.seed if seed is None else seed)
+        self.seed = check_seed(loaded.config.seed if seed is None else seed)
         self.batch_size = int(batch_size)
         self.model_sha256 = model_sha256
 
@@ -168,7 +169,16 @@ class EventTransform:
 
     # ---- awkward level -------------------------------------------------------------------------------------------
 
-    def simulate(self, partons: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None):
+    def simulate(
+        self,
+        partons: ak.Array,
+        *,
+        n_samples: int = 1,
+        first_sample: int = 0,
+        run=None,
+        luminosity_block=None,
+        event=None,
+    ):
         """Detector-level events from parton-level ones.
 
         Arguments
@@ -181,6 +191,10 @@ class EventTransform:
             Detector responses drawn per parton event (oversampling). The output has ``n * n_samples`` events,
             sample-major within each source event, with fields ``sample`` (0..k-1) and ``sourceIndex`` (row of the
             source event in ``partons``).
+        first_sample
+            Index of the first response drawn: samples ``first_sample ... first_sample + n_samples - 1``. Drawing a
+            large oversampling in blocks of samples gives the same events as one call (the noise is keyed on the
+            sample index), with bounded memory (:func:`turbosim_hep.simulation.file_job.simulate_file` does so).
 
         Returns
         -------
@@ -190,13 +204,15 @@ class EventTransform:
         coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
         ids = self._event_ids(partons, run, luminosity_block, event)
         z = partons_to_features(coll)
-        return self._oversample(z, ids, n_samples, self.simulate_features, self._reco_events)
+        return self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
 
-    def unfold(self, reco: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None):
+    def unfold(
+        self, reco: ak.Array, *, n_samples: int = 1, first_sample: int = 0, run=None, luminosity_block=None, event=None
+    ):
         """Parton-level events (``Parton`` collection) from detector-level ones (``Electron``, ``MET``, ``Jet``)."""
         ids = self._event_ids(reco, run, luminosity_block, event)
         x = reco_to_features(reco)
-        return self._oversample(x, ids, n_samples, self.unfold_features, self._parton_events)
+        return self._oversample(x, ids, n_samples, first_sample, self.unfold_features, self._parton_events)
 
     @staticmethod
     def _reco_events(features: np.ndarray, ids: dict[str, np.ndarray], extra) -> ak.Array:
@@ -212,15 +228,19 @@ class EventTransform:
             partons=features_to_partons(features),
         )  # fmt: skip
 
-    def _oversample(self, features, ids, n_samples: int, apply: Callable, build: Callable) -> ak.Array:
+    def _oversample(
+        self, features, ids, n_samples: int, first_sample: int, apply: Callable, build: Callable
+    ) -> ak.Array:
         if int(n_samples) != n_samples or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        if int(first_sample) != first_sample or first_sample < 0:
+            raise ValueError(f"first_sample must be a non-negative integer, got {first_sample!r}")
         n = len(features)
-        if n_samples == 1:
+        if n_samples == 1 and first_sample == 0:
             out = apply(features, run=ids["run"], luminosity_block=ids["luminosityBlock"], event=ids["event"])
             return build(out, ids, None)
         source = np.repeat(np.arange(n), n_samples)
-        sample = np.tile(np.arange(n_samples), n)
+        sample = np.tile(np.arange(first_sample, first_sample + n_samples), n)
         rep = {k: v[source] for k, v in ids.items()}
         out = apply(
             features[source], run=rep["run"], luminosity_block=rep["luminosityBlock"], event=rep["event"], sample=sample

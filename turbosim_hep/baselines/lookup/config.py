@@ -50,8 +50,9 @@ class LookupConfig:
         if len(fr) != 3 or min(fr) < 0 or abs(sum(fr) - 1.0) > 1e-9 or fr[0] == 0:
             raise ValueError(f"split_fractions must be (train > 0, validation, test) >= 0 summing to 1, got {fr!r}")
         object.__setattr__(self, "split_fractions", fr)
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        from turbosim_hep.runtime.seeds import check_seed
+
+        check_seed(self.seed)
         if int(self.min_entries) != self.min_entries or self.min_entries < 1:
             raise ValueError(f"min_entries must be a positive integer, got {self.min_entries!r}")
 

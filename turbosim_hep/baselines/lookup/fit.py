@@ -14,6 +14,7 @@ import numpy as np
 from turbosim_hep.baselines.lookup.checkpoint import save_lookup
 from turbosim_hep.baselines.lookup.config import LookupConfig
 from turbosim_hep.baselines.lookup.tables import fit_lookup
+from turbosim_hep.runtime.advice import option
 
 __all__ = ("fit_lookup_arrays", "fit_lookup_files")
 
@@ -30,7 +31,10 @@ def _refuse(out: Path, inputs: Sequence[str | os.PathLike], overwrite: bool) -> 
 
     check_outputs([out], inputs, verb="baseline-lookup --out")
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
+        raise FileExistsError(
+            f"{str(out)!r} exists; {option(python='pass overwrite=True', cli='rerun with --overwrite')} or choose "
+            f"another {option(python='out', cli='--out')}"
+        )
 
 
 def fit_lookup_arrays(

@@ -57,8 +57,9 @@ class OtusConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 raise ValueError(f"OtusConfig.{name} must be an int >= {low}, got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"OtusConfig.seed must be a non-negative int, got {self.seed!r}")
+        from turbosim_hep.runtime.seeds import check_seed
+
+        check_seed(self.seed)
         fr = tuple(self.split_fractions)
         if len(fr) != 3 or min(fr) < 0 or abs(sum(fr) - 1.0) > 1e-9 or fr[0] == 0:
             raise ValueError(f"split_fractions must be (train, validation, test) >= 0 summing to 1, got {fr!r}")

@@ -29,6 +29,7 @@ from turbosim_hep.baselines.otus.model import (
     reconstruction_loss,
     sliced_wasserstein2,
 )
+from turbosim_hep.runtime.advice import option
 
 __all__ = ("train_otus", "train_otus_arrays")
 
@@ -157,7 +158,10 @@ def train_otus_arrays(
     config = config or OtusConfig()
     out = Path(out)
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
+        raise FileExistsError(
+            f"{str(out)!r} exists; {option(python='pass overwrite=True', cli='rerun with --overwrite')} or choose "
+            f"another {option(python='out', cli='--out')}"
+        )
     data = PairedData.from_arrays(z, x, run, event)
     if provenance is None:
         provenance = data.provenance
@@ -224,7 +228,10 @@ def train_otus(
     given = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     check_outputs([out], [*given, *resolve_paths(given)], verb="baseline-otus --out")
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{str(out)!r} exists; pass overwrite=True (CLI: --overwrite) or choose another --out")
+        raise FileExistsError(
+            f"{str(out)!r} exists; {option(python='pass overwrite=True', cli='rerun with --overwrite')} or choose "
+            f"another {option(python='out', cli='--out')}"
+        )
     data = load_pairs(paths, progress=progress)
     return train_otus_arrays(
         data.z, data.x, data.run, data.event, config=config, out=out, overwrite=overwrite, device=device,

@@ -558,7 +558,7 @@ def _held_directory(verb: str) -> Callable[[Path, Path], Built]:
         out = d / "out"
         code = (
             "import sys, time; from turbosim_hep.io.locks import directory_lock\n"
-            f"with directory_lock({str(out)!r}, verb='simulate'):\n"
+            f"with directory_lock({str(out)!r}, verb={verb!r}):\n"
             "    print('locked', flush=True); time.sleep(120)\n"
         )
         holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

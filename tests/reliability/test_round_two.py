@@ -166,7 +166,7 @@ def test_evaluate_on_a_few_events_skips_the_classifier_with_a_note(tmp_path, mod
     assert "classifier two-sample test skipped" in capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     assert report["classifier"] is None and "at least 100 events in each half" in report["meta"]["classifier_skipped"]
-    assert "Skipped: the classifier needs" in (out / "report.md").read_text()
+    assert "Skipped: the classifier tests need" in (out / "report.md").read_text()
 
 
 # ---------------------------------------------------------------------------------------- 7: one seed rule

@@ -40,6 +40,11 @@ CLASSIFIER_TESTS: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: Fewest events in each half before evaluate runs its classifier tests (below, the report says they were skipped:
+#: held-out folds and early stopping of a few events fail or say nothing).
+MIN_CLASSIFIER_EVENTS = 100
+
+
 def heldout_auc(
     a: np.ndarray,
     b: np.ndarray,

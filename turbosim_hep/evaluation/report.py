@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from turbosim_hep.evaluation import metrics
+from turbosim_hep.evaluation.classifiers import MIN_CLASSIFIER_EVENTS
 from turbosim_hep.evaluation.markdown import report_markdown
 from turbosim_hep.evaluation.samples import (
     MASS_NAMES,
@@ -199,10 +200,6 @@ def _json_safe(obj: Any) -> Any:
     return obj
 
 
-#: Fewest events in each half before the classifier two-sample test runs (below, the report says it was skipped).
-MIN_CLASSIFIER_EVENTS = 100
-
-
 def _classifier_block(
     samples: Mapping[str, SpaceSamples], half: np.ndarray, *, max_events: int, seed: int
 ) -> dict[str, Any]:
@@ -270,8 +267,8 @@ def report_from_samples(
     smaller = min(int(half.sum()), int((~half).sum()), classifier_max_events)
     if classifier and smaller < MIN_CLASSIFIER_EVENTS:
         info["classifier_skipped"] = (
-            f"the classifier needs at least {MIN_CLASSIFIER_EVENTS} events in each half (its folds and early stopping "
-            f"hold some out), got {int(half.sum())} and {int((~half).sum())}; evaluate more events"
+            f"the classifier tests need at least {MIN_CLASSIFIER_EVENTS} events in each half (their folds and early "
+            f"stopping hold some out), got {int(half.sum())} and {int((~half).sum())}; evaluate more events"
         )
         classifier = False
     clf = _classifier_block(samples, half, max_events=classifier_max_events, seed=seed) if classifier else None

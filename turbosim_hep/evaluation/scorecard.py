@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from turbosim_hep.evaluation.calibration import posterior_calibration
-from turbosim_hep.evaluation.classifiers import classifier_scorecard
+from turbosim_hep.evaluation.classifiers import MIN_CLASSIFIER_EVENTS, classifier_scorecard
 from turbosim_hep.evaluation.features import parton_observables
 from turbosim_hep.evaluation.peaks import peak_positions
 from turbosim_hep.evaluation.phase_space import phase_space_violations
@@ -93,7 +93,8 @@ def scorecard(
     half : boolean ``(n,)`` mask of half A of the independent comparisons.
     draws : ``(K, n, 24)`` posterior draws z̃ ~ q(z|x) for the calibration (K ≥ 20 advised); ``None`` skips it.
     card : the detector card of the phase-space check (default: the reference sample's).
-    classifier : run the classifier tests (the slowest part: about a minute for 27k events).
+    classifier : run the classifier tests (the slowest part: about a minute for 27k events); skipped below
+        :data:`~.classifiers.MIN_CLASSIFIER_EVENTS` events in a half.
     """
     half = np.asarray(half, dtype=bool)
     if half.shape != (len(z),) or half.all() or not half.any():
@@ -115,11 +116,17 @@ def scorecard(
             classifier_scorecard(
                 z, x, outputs, half, max_events=classifier_max_events, seed=seed, reconstruct=reconstruct
             )
-            if classifier
+            if classifier and min(int(half.sum()), int((~half).sum())) >= MIN_CLASSIFIER_EVENTS
             else None
         ),
         "unfolding": None,
     }
+    n_half = min(int(half.sum()), int((~half).sum()))
+    if classifier and n_half < MIN_CLASSIFIER_EVENTS:
+        result["classifiers_skipped"] = (
+            f"the classifier tests need at least {MIN_CLASSIFIER_EVENTS} events in each half (their held-out events "
+            f"and early stopping take some), got {int(half.sum())} and {int((~half).sum())}; evaluate more events"
+        )
     if z_tilde is not None:
         unfolding: dict[str, Any] = {
             "off_shell": off_shell_shares(z_tilde),

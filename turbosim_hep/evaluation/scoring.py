@@ -267,6 +267,8 @@ def score_transform(
         classifier_max_events=classifier_max_events, reconstruct=reconstruct, seed=seed,
     )  # fmt: skip
     timings["scorecard_s"] = time.perf_counter() - t0
+    if card_dict.get("classifiers_skipped"):
+        report.meta["classifier_skipped"] = card_dict["classifiers_skipped"]
     return dataclasses.replace(report, scorecard=card_dict), samples, outputs
 
 

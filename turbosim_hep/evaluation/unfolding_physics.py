@@ -101,10 +101,11 @@ def prior_dependence(
     boots = []
     for _ in range(n_boot):
         ts, us = shifts(rng.integers(0, len(t), len(t)))
-        boots.append(us / ts)
+        boots.append(us / ts if ts else np.nan)  # a resample of a few events may repeat one event: no shift
+    finite = np.asarray(boots)[np.isfinite(boots)]
     return {
         "recovered": unf_shift / true_shift if true_shift else float("nan"),
-        "spread": float(np.std(boots, ddof=1)),
+        "spread": float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
         "true_shift_gev": true_shift,
         "unfolded_shift_gev": unf_shift,
     }

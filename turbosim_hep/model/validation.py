@@ -87,28 +87,34 @@ def scorecard_terms(z: np.ndarray, x: np.ndarray, x_tilde: np.ndarray, *, seed: 
     """The scorecard's additions to the criterion: phase-space excess and pair-AUC excess, with their parts.
 
     ``z``, ``x``, ``x_tilde`` ``(n, 24)`` [GeV] of the same validation events (x̃ jets sorted). Returns
-    ``{"phase_space_excess", "outside_model", "outside_full", "pair_auc", "pair_excess", "seconds"}``.
+    ``{"phase_space_excess", "outside_model", "outside_full", "pair_auc", "pair_excess", "seconds"}``; with fewer
+    than twice :data:`~turbosim_hep.evaluation.classifiers.MIN_CLASSIFIER_EVENTS` events the pair AUC is NaN and
+    its excess 0 (no classifier can be held out).
     """
     import time
 
-    from turbosim_hep.evaluation.classifiers import classifier_scorecard
+    from turbosim_hep.evaluation.classifiers import MIN_CLASSIFIER_EVENTS, classifier_scorecard
     from turbosim_hep.evaluation.metrics import split_halves
     from turbosim_hep.evaluation.phase_space import phase_space_violations
 
     t0 = time.perf_counter()
     outside_model = phase_space_violations(x_tilde)["outside"]
     outside_full = phase_space_violations(x)["outside"]
-    half = split_halves(len(z), seed=seed)
-    pair = classifier_scorecard(
-        z, x, {"x_tilde": x_tilde}, half, max_events=PAIR_EVENTS, max_iter=PAIR_ITERATIONS, seed=seed,
-        tests=("pair_simulation",),
-    )["pair_simulation"]  # fmt: skip
+    if len(z) < 2 * MIN_CLASSIFIER_EVENTS:
+        # too few validation events for a held-out classifier (train warns about such runs): the term is left out
+        pair = {"auc": float("nan")}
+    else:
+        half = split_halves(len(z), seed=seed)
+        pair = classifier_scorecard(
+            z, x, {"x_tilde": x_tilde}, half, max_events=PAIR_EVENTS, max_iter=PAIR_ITERATIONS, seed=seed,
+            tests=("pair_simulation",),
+        )["pair_simulation"]  # fmt: skip
     return {
         "phase_space_excess": max(outside_model - outside_full, 0.0),
         "outside_model": outside_model,
         "outside_full": outside_full,
         "pair_auc": pair["auc"],
-        "pair_excess": max(pair["auc"] - 0.5, 0.0),
+        "pair_excess": max(pair["auc"] - 0.5, 0.0) if np.isfinite(pair["auc"]) else 0.0,
         "seconds": time.perf_counter() - t0,
     }
 

@@ -1,16 +1,17 @@
 """Prepare a trained model for shipping in ``turbosim_hep/shipped/``: inference-only copy plus its check figures.
 
-    python benchmarks/ship_model.py /work/data/models/physics/model.pt ttbar-physics \\
-        --data /work/shared/data/ttbar-ref --check-files 4
+    python benchmarks/ship_model.py runs/physics/model.pt ttbar-physics --data ttbar-ref --check-files 4
 
 With ``--card quality/quality.json --label LABEL --command "..."`` it also writes the model card ``NAME.md`` from the
 table of ``benchmarks/quality.py`` (run on the test split, the shipped model labelled LABEL among the others).
 
 Writes ``turbosim_hep/shipped/NAME.pt`` (the checkpoint without optimiser and random-generator states, digest
-recomputed, so it loads like any checkpoint) and ``NAME.json``: the training data (files, event count, SHA-256 of
-the ROOT files' bytes), the training record (epochs, best epoch, seconds) and a *slice check*: figures of
-``simulate()`` on every event of the first ``--check-files`` files of the data, which ``tests/test_shipped_models.py``
-reproduces. """
+recomputed, so it loads like any checkpoint) and ``NAME.json``: the training data named by what remakes it (the
+``turbosim generate`` command with its seed, events and run id, the versions that made it, the number of events and
+the content digest; ``turbosim_hep.evaluation.model_card.training_data``), the training record (epochs, best epoch,
+seconds) and a *slice check*: figures of ``simulate()`` on every event of the first ``--check-files`` files of the
+data, which ``tests/test_shipped_models.py`` reproduces. A card naming an absolute path (in ``--command`` too) is
+refused: name the data directory as the remake command does (``turbosim train ttbar-ref ...``)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import quality  # benchmarks/quality.py, beside this script
 
+    from turbosim_hep.evaluation.model_card import check_card
+
     result = json.loads(Path(quality_json).read_text())
     lookup = next((m["label"] for m in result["models"] if "lookup" in m["label"].lower()), None)
     data, training = card["training_data"], card.get("training", {})
@@ -39,8 +42,11 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
         "",
         "## Training",
         "",
-        f"- data: `{data['directory']}`, {data['files']} files, {data.get('events', '–')} selected events "
-        f"(split {data.get('split_events', '–')}), SHA-256 of the files' bytes `{data['sha256_of_files']}`",
+        f"- data: `{data['name']}`, remade by `{data['remake']}` (made with "
+        + ", ".join(f"{k} {v}" for k, v in data["made_with"].items())
+        + f"): {data['events_generated']} generated events, {data['files']} files, {data['events']} selected events "
+        f"(split {data.get('split_events', '–')}), content SHA-256 `{data['content_sha256']}` "
+        "(`turbosim_hep.evaluation.model_card.content_digest`)",
         f"- command: `{command}`",
         f"- training: {training.get('epochs', '–')} epochs, best (on validation) epoch "
         f"{training.get('best_epoch', '–')}, {training.get('train_seconds', '–')} s in the training steps",
@@ -52,19 +58,27 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
         "",
         "## Quality on the test split (never seen in training or selection)",
         "",
-        f"Printed by `python benchmarks/quality.py ... --data {data['directory']}`; this model is **{label}**.",
+        f"Printed by `python benchmarks/quality.py ... --data {data['name']}`; this model is **{label}**.",
         "",
         quality.markdown(result, label, lookup).split("\n", 1)[1],
     ]
+    text = "\n".join(lines)
+    check_card(text, source=f"the card of {name}")
     path = MODELS_DIR / f"{name}.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
 def main() -> None:
     import torch
 
-    from turbosim_hep.evaluation.model_card import SCORECARD_CHECK_FILES, data_digest, scorecard_check, slice_check
+    from turbosim_hep.evaluation.model_card import (
+        SCORECARD_CHECK_FILES,
+        check_card,
+        scorecard_check,
+        slice_check,
+        training_data,
+    )
     from turbosim_hep.io.datasets import resolve_paths
     from turbosim_hep.model.checkpoint import load_model, save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
@@ -100,10 +114,10 @@ def main() -> None:
         import shutil
 
         shutil.copyfile(args.model, out)
-        card = {"name": args.name, "source": str(Path(args.model).resolve()), "training_data": {
-            "files": len(files), "directory": str(Path(files[0]).parent), "sha256_of_files": data_digest(files)},
+        card = {"name": args.name, "source": Path(args.model).name, "training_data": training_data(files),
             "slice_check": slice_check(out, files[: args.check_files]),
             "scorecard_check": scorecard_check(out, files[:SCORECARD_CHECK_FILES])}  # fmt: skip
+        check_card(json.dumps(card), source=f"the card of {args.name}")
         (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
         return
@@ -126,13 +140,7 @@ def main() -> None:
     card = {
         "name": args.name,
         "config": loaded.config.to_dict(),
-        "training_data": {
-            "files": len(files),
-            "directory": str(Path(files[0]).parent),
-            "events": loaded.provenance["data"]["events"],
-            "split_events": loaded.provenance.get("split_events"),
-            "sha256_of_files": data_digest(files),
-        },
+        "training_data": {**training_data(files), "split_events": loaded.provenance.get("split_events")},
         "training": {
             "epochs": len(records),
             "best_epoch": state.get("best_epoch"),
@@ -142,10 +150,12 @@ def main() -> None:
         "slice_check": slice_check(out, files[: args.check_files]),
         "scorecard_check": scorecard_check(out, files[:SCORECARD_CHECK_FILES]),
     }
+    check_card(json.dumps(card), source=f"the card of {args.name}")
     (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {MODELS_DIR / (args.name + '.json')}")
     if args.card:
         card["command"], card["machine"] = args.command, args.machine
+        check_card(json.dumps(card), source=f"the card of {args.name} (--command, --machine)")
         (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {write_card(args.name, card, args.card, args.label, args.command, args.machine)}")
     print(json.dumps(card["slice_check"], indent=1))

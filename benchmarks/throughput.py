@@ -3,7 +3,9 @@
 Usage: python benchmarks/throughput.py [--events 500000] [--model model.pt | ttbar-physics] [--device cpu|cuda]
        [--generation-rate EVENTS_PER_S_PER_CORE | --provenance DIR/provenance.json]
 
-Without --model an untrained model of the paper's size is used (speed does not depend on the weights). Targets:
+Without --model an untrained model of the paper's size is used (speed does not depend on the weights). With
+onnxruntime installed it also exports the decoder to ONNX (``turbosim export MODEL OUT.onnx``) and prints the export
+time and ONNX Runtime's time per 100k events (one intra-op thread, the same inputs and noise) beside torch's. Targets:
 simulate >= 0.85x raw forward; processor >= 0.6x simulate; >= 1000x the generator's events/s per core; on a GPU
 >= 1e7 events/s for simulate.
 """
@@ -59,6 +61,32 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
+def _onnx_rates(model, z: np.ndarray, noise: np.ndarray, batch: int, path: Path) -> tuple[float, float] | None:
+    """(export seconds, ONNX Runtime events/s) of the decoder on ``z`` and ``noise``; None without onnxruntime."""
+    try:
+        import onnxruntime as ort
+        import onnxscript  # noqa: F401 (torch's ONNX exporter needs it)
+    except ImportError:
+        return None
+    from turbosim_hep.model.onnx_export import export_onnx
+    from turbosim_hep.simulation.registry import open_model
+
+    t0 = time.perf_counter()
+    export_onnx(open_model(model), path)
+    export_s = time.perf_counter() - t0
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    z, noise = np.ascontiguousarray(z, dtype=np.float32), np.ascontiguousarray(noise, dtype=np.float32)
+
+    def run() -> None:
+        for i in range(0, len(z), batch):
+            session.run(None, {"z": z[i : i + batch], "noise": noise[i : i + batch]})
+
+    return export_s, _rate(run, len(z))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
@@ -107,6 +135,7 @@ def main() -> None:
 
         r_raw = _rate(raw, n)
         r_raw_noise = _rate(raw_with_noise, n)
+        onnx = _onnx_rates(model, z.cpu().numpy(), noise.cpu().numpy(), bs, Path(tmp) / "decoder.onnx")
         r_tf = _rate(lambda: tf.simulate(partons), n)
         fileset = {"ttbar": {"files": {str(path): "Events"}}}
         runner = processor.Runner(executor=processor.IterativeExecutor(), schema=TurboSimSchema, chunksize=n)
@@ -125,6 +154,15 @@ def main() -> None:
         f"{r_tf / r_raw_noise:5.2f}x raw + randn (target >= 0.85)"
     )
     print(f"processor end to end (ROOT->hists):   {r_proc:14,.0f} events/s   {r_proc / r_tf:5.2f}x transform (>= 0.6)")
+    if onnx is None:
+        print("ONNX: onnxruntime (or onnxscript) is not installed: pip install 'turbosim-hep[onnx]'")
+    else:
+        export_s, r_ort = onnx
+        print(f"ONNX export (turbosim export M x.onnx): {export_s:12.1f} s")
+        print(
+            f"per 100k events: torch forward {1e5 / r_raw:6.3f} s, onnxruntime {1e5 / r_ort:6.3f} s "
+            f"(1 thread; {r_ort:,.0f} events/s, {r_ort / r_raw:4.2f}x torch; the ONNX graph also sorts the jets)"
+        )
     if gen:
         print(f"generator (Pythia+detector) per core: {gen:14,.0f} events/s")
         print(f"speed-up of simulate over generation: {r_tf / gen:14,.0f}x (target >= 1000)")

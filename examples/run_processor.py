@@ -54,7 +54,11 @@ def plot(hists: dict, out: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fileset", required=True, help="fileset.json written by 'turbosim generate'")
-    parser.add_argument("--model", required=True, help="checkpoint written by 'turbosim train'")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="checkpoint written by 'turbosim train', or a shipped model's name (ttbar-physics)",
+    )
     parser.add_argument("--executor", default="iterative", choices=("iterative", "futures", "dask"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
@@ -71,7 +75,9 @@ def main() -> None:
     executor, close = make_executor(args.executor, args.workers, args.scheduler)
     try:
         runner = processor.Runner(executor=executor, schema=TurboSimSchema, chunksize=args.chunksize)
-        output = runner(fileset, TurboSimProcessor(Path(args.model).resolve()), treename="Events")
+        # a file travels to the workers by its absolute path, a shipped model by its name
+        model = Path(args.model).resolve() if Path(args.model).exists() else args.model
+        output = runner(fileset, TurboSimProcessor(model), treename="Events")
     finally:
         if close:
             close()

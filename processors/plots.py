@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from turbosim_hep.evaluation.plotting import density_label, header_label, ratio_panel, style
+from turbosim_hep.evaluation.plotting import density_label, header_label, ratio_panel, ratio_range, style
 
-__all__ = ("SAMPLE_LABELS", "flow_fractions", "plot_simulations", "processor_figure")
+__all__ = ("SAMPLE_LABELS", "flow_fractions", "plot_simulations", "processor_figure", "shared_ratio_limits")
 
 #: Legend names of the processor's ``simulation`` categories.
 SAMPLE_LABELS: dict[str, str] = {"full-sim": "Full simulation", "turbo-sim": "Turbo-Sim"}
@@ -63,12 +63,14 @@ def plot_simulations(
     reference: str = "full-sim",
     labels: Mapping[str, str] = SAMPLE_LABELS,
     ratio_label: str = "Turbo-Sim /\nfull sim.",
+    ratio_limits: tuple[float, float] | None = None,
     legend: bool = True,
 ) -> dict[str, Any]:
     """Draw each ``axis`` category of ``h`` normalised to unit area into ``ax``, ``other / reference`` into ``rax``.
 
     Each legend entry says how much of the sample lies below and above the plotted range; the main panel keeps
-    headroom for the legend, so it covers no bin. Returns the artists: ``"main"`` per category, ``"ratio"``.
+    headroom for the legend, so it covers no bin. ``ratio_limits`` fixes the ratio panel's y range (default: from
+    its points). Returns the artists: ``"main"`` per category, ``"ratio"``.
     """
     import mplhep
 
@@ -100,7 +102,7 @@ def plot_simulations(
             for cat, (v, var) in dens.items()
             if cat != reference
         }
-        ratio = ratio_panel(rax, edges, *dens[reference], others, ylabel=ratio_label)
+        ratio = ratio_panel(rax, edges, *dens[reference], others, limits=ratio_limits, ylabel=ratio_label)
         rax.set_xlabel(xlabel)
         ax.set_xlabel("")
     else:
@@ -108,11 +110,28 @@ def plot_simulations(
     return {"main": main, "ratio": ratio}
 
 
+def shared_ratio_limits(
+    hists: Sequence[Any], *, axis: str = "simulation", reference: str = "full-sim"
+) -> tuple[float, float]:
+    """One ratio-panel y range for all of ``hists`` (:func:`turbosim_hep.evaluation.plotting.ratio_range` of every
+    ``other / reference`` ratio), so panels side by side compare at a glance."""
+    ratios = []
+    for h in hists:
+        ref, _ = _density(h[{axis: reference}])
+        for cat in h.axes[axis]:
+            if cat != reference:
+                values, _ = _density(h[{axis: cat}])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios.append(np.where(ref > 0, values / ref, np.nan))
+    return ratio_range(ratios)
+
+
 def processor_figure(hists: Mapping[str, Any], names: Sequence[str] | None = None, *, text: str = "Simulation"):
     """A row of full sim vs Turbo-Sim comparisons (ratio panels below) of ``hists[name]`` for each of ``names``.
 
     ``hists`` is one dataset's ``output[dataset]["hists"]`` of ``TurboSimProcessor``; ``names`` default to all.
-    Returns a matplotlib ``Figure`` (made without pyplot).
+    Every ratio panel has the same y range (:func:`shared_ratio_limits`). Returns a matplotlib ``Figure`` (made
+    without pyplot).
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -125,9 +144,10 @@ def processor_figure(hists: Mapping[str, Any], names: Sequence[str] | None = Non
         fig = Figure(figsize=(9 * len(names), 9), layout="constrained")
         fig.get_layout_engine().set(hspace=0.0, h_pad=0.02, w_pad=0.15)
         axes = fig.subplots(2, len(names), sharex="col", squeeze=False, gridspec_kw={"height_ratios": (3, 1)})
+        limits = shared_ratio_limits([hists[n] for n in names])
         for col, name in enumerate(names):
             ax, rax = axes[0, col], axes[1, col]
-            plot_simulations(hists[name], ax=ax, rax=rax)
+            plot_simulations(hists[name], ax=ax, rax=rax, ratio_limits=limits)
             # at most five x ticks: the last label of one column must not run into the first of the next
             rax.xaxis.set_major_locator(MaxNLocator(5))
             header_label(ax, text)

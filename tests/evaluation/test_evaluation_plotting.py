@@ -124,3 +124,14 @@ def test_ratio_range_keeps_a_minimum_span_clips_and_marks_points_off_scale(rng):
     rax, artists, ratio = _ratio_of(truth, rng.uniform(0.0, 1.0, 8000))
     assert ratio.min() > 3.0 and rax.get_ylim()[1] == 3.0
     assert len(artists["sampled_above"].get_offsets()) == 10
+
+
+def test_reco_mass_plots_show_the_peak_not_the_tail():
+    from turbosim_hep.evaluation.plotting import auto_range, plot_range
+
+    rng = np.random.default_rng(4)
+    m_t = np.r_[rng.normal(180.0, 25.0, 9000), rng.uniform(400.0, 1400.0, 1000)]  # the chi^2 tail, 10 %
+    low, high = plot_range("X", "m_t_had", m_t)
+    assert (low, high) == (50.0, 450.0) and (high - low) / 40 <= 10.0
+    assert auto_range(m_t)[1] > 1300.0  # what the plots used before
+    assert plot_range("Z", "m_t_had", m_t) == auto_range(m_t)

@@ -56,3 +56,21 @@ def test_run_processor_example_writes_one_plot_per_mass(rng, tmp_path):
     paths = example.plot(_masses(rng, MASSES), tmp_path / "ttbar")
     assert [p.name for p in paths] == [f"{name}.png" for name in MASSES]
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_ratio_panels_of_one_figure_share_one_range(rng):
+    hists = _masses(rng, ["m_a"])
+    wide = _masses(np.random.default_rng(3), ["m_b"])["m_b"]
+    wide.fill(simulation="turbo-sim", value=np.full(3000, 390.0))  # a far worse model in one panel
+    hists["m_b"] = wide
+    fig = processor_figure(hists)
+    ratio = fig.axes[2:]
+    assert ratio[0].get_ylim() == ratio[1].get_ylim()
+
+
+def test_processor_m_t_axes_hold_the_reconstructed_tail():
+    from turbosim_hep.processors.turbosim_processor import MASSES
+
+    for name in ("m_t_had", "m_t_lep"):
+        _, bins, low, high = MASSES[name]
+        assert high >= 600.0 and (high - low) / bins <= 5.0

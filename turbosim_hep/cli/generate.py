@@ -10,9 +10,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "generate",
         help="generate pp -> t tbar -> e- nubar b bbar u dbar events (Pythia 8 + parametric Delphes-CMS detector)",
         description="Generate events in chunks (one seed per chunk, written atomically) into DIR: chunk-NNNN.root, "
-        "fileset.json for coffea, provenance.json. Rerunning with the same settings resumes.",
+        "fileset.json for coffea, provenance.json. Rerunning with the same settings resumes. With --lhe, Pythia "
+        "showers the t t~ -> e- ve~ b b~ u d~ events of a Les Houches file (e.g. from MadGraph) instead, with the "
+        "partons and ids 'turbosim simulate FILE.lhe' gives them, so full sim and Turbo-Sim match event by event.",
     )
-    p.add_argument("--events", type=int, required=True, metavar="N", help="events to generate (before selection)")
+    p.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        metavar="N",
+        help="events to generate (before selection); with --lhe, the most events to read from the file (default all)",
+    )
+    p.add_argument("--lhe", default=None, metavar="FILE", help="shower the events of this .lhe or .lhe.gz file")
+    p.add_argument(
+        "--run",
+        type=int,
+        default=None,
+        help="run id of every event (default: seed + 1; with --lhe 1, as 'turbosim simulate FILE.lhe', and event = "
+        "position in the file)",
+    )
+    p.add_argument("--strict", action="store_true", help="with --lhe: refuse an event of another decay channel")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--workers", type=int, default=None, metavar="W", help="processes on this machine (default 1)")
     p.add_argument(
@@ -42,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from turbosim_hep.generation.pipeline import generate
     from turbosim_hep.runtime.cluster import open_client
 
+    if args.events is None and args.lhe is None:
+        raise ValueError("give --events N (Pythia makes the hard process) or --lhe FILE (shower a Les Houches file)")
     card = DetectorCard() if args.jet_r is None else DetectorCard(jet_r=args.jet_r)
     options = {
         k: v
@@ -59,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
             progress=False if args.no_progress else None,
             log=lambda line: print(f"turbosim generate: {line}", file=sys.stderr, flush=True),
             **options,
+            lhe=args.lhe,
+            run=args.run,
+            strict=args.strict,
         )
     prov = json.loads((out / "provenance.json").read_text())
     timing = prov["timing"]

@@ -15,7 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ones and refuses the rest unless --overwrite; inputs are never overwritten.",
     )
     p.add_argument(
-        "inputs", nargs="+", help="ROOT files with a Parton collection, directories of them, or a fileset.json"
+        "inputs",
+        nargs="+",
+        help="ROOT files with a Parton collection, directories of them, a fileset.json, or Les Houches files "
+        "(run.lhe, run.lhe.gz, e.g. from MadGraph: the t t~ -> e- ve~ b b~ u d~ decay products, written as run.root)",
     )
     p.add_argument("--model", required=True, help="model file (turbosim train, baseline-*) or a shipped model's name")
     p.add_argument("--out", required=True, help="output directory")
@@ -24,6 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument(
         "--overwrite", action="store_true", help="remake outputs made with other settings or not made by simulate"
+    )
+    p.add_argument(
+        "--run", type=int, default=1, help="run id of the events of Les Houches inputs (event = position in the file)"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a Les Houches event of another decay channel (default: count and skip it)",
     )
     p.add_argument(
         "--scheduler",
@@ -51,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             overwrite=args.overwrite,
             client=client,
+            lhe_run=args.run,
+            strict=args.strict,
         )
+    for line in done.lhe_summaries:
+        print(line)
     print(f"{len(done)} output file(s) in {args.out}: {done.summary()}")
     return 0

@@ -30,6 +30,7 @@ from turbosim_hep.generation.pythia import (
     PYTHIA_SETTINGS,
     ParticleBatch,
     generate_batch,
+    lhef_settings,
     make_pythia,
     pythia_seed,
     sigma_pb,
@@ -83,6 +84,9 @@ class ChunkTask:
     sidecar_path: str
     spec: dict
     batch_size: int = DEFAULT_BATCH_SIZE
+    #: Les Houches file of the chunk's kept events (``generate(lhe=...)``), and their positions in the original file.
+    lhe: str | None = None
+    lhe_positions: tuple[int, ...] = ()
 
 
 def _jagged(flat: np.ndarray, counts: np.ndarray) -> ak.Array:
@@ -154,31 +158,38 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
     t_start = time.perf_counter()
     timing = {"pythia_s": 0.0, "detector_s": 0.0, "clustering_s": 0.0, "events_s": 0.0, "write_s": 0.0}
     t = time.perf_counter()
-    pythia = make_pythia(task.pythia_seed)
+    pythia = make_pythia(task.pythia_seed, settings=PYTHIA_SETTINGS if task.lhe is None else lhef_settings(task.lhe))
     warm_up(task.card)
     timing["init_s"] = time.perf_counter() - t
     rng = np.random.default_rng(task.detector_seed)
-    parts = []
-    done = 0
-    while done < task.n_events:
-        n = min(task.batch_size, task.n_events - done)
-        t = time.perf_counter()
-        batch = generate_batch(pythia, n)
-        timing["pythia_s"] += time.perf_counter() - t
-        det = run_detector(batch, task.card, rng)
-        timing["detector_s"] += det.timing["detector_s"]
-        timing["clustering_s"] += det.timing["clustering_s"]
-        t = time.perf_counter()
-        parts.append(
-            build_events(
-                batch, det, first_event=task.first_event + done, luminosity_block=task.index + 1, run=task.spec["run"]
-            )
-        )
-        timing["events_s"] += time.perf_counter() - t
-        done += n
-        if report is not None:
-            report(n)
-    events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
+    pythia_failed = 0
+    if task.lhe is not None:
+        from turbosim_hep.generation.lhe_showers import shower_lhe_chunk
+
+        events, pythia_failed = shower_lhe_chunk(pythia, task, task.card, rng, timing, report)
+    else:
+        parts = []
+        done = 0
+        while done < task.n_events:
+            n = min(task.batch_size, task.n_events - done)
+            t = time.perf_counter()
+            batch = generate_batch(pythia, n)
+            timing["pythia_s"] += time.perf_counter() - t
+            det = run_detector(batch, task.card, rng)
+            timing["detector_s"] += det.timing["detector_s"]
+            timing["clustering_s"] += det.timing["clustering_s"]
+            t = time.perf_counter()
+            parts.append(
+                build_events(
+                    batch, det, first_event=task.first_event + done, luminosity_block=task.index + 1,
+                    run=task.spec["run"],
+                )
+            )  # fmt: skip
+            timing["events_s"] += time.perf_counter() - t
+            done += n
+            if report is not None:
+                report(n)
+        events = ak.concatenate(parts) if len(parts) > 1 else parts[0]
     mask, cutflow = otus_selection(events)
     n_jet = np.minimum(ak.to_numpy(ak.num(events["Jet"], axis=1)), MAX_JET_BIN)
     lepton_ok = ak.to_numpy(ak.num(events["Electron"], axis=1)) == 1
@@ -198,6 +209,7 @@ def run_chunk(task: ChunkTask, report: Callable[[int], None] | None = None) -> d
         "chunk": task.index,
         "n_generated": task.n_events,
         "n_written": len(events),
+        "pythia_failed": pythia_failed,
         "first_event": task.first_event,
         "pythia_seed": task.pythia_seed,
         "detector_seed": task.detector_seed,

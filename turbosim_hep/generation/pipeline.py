@@ -122,9 +122,12 @@ def _check_args(n_events: int, workers: int, seed: int, chunk_size: int, batch_s
 
 
 def generate(
-    n_events: int,
+    n_events: int | None,
     out: str | Path,
     *,
+    lhe: str | os.PathLike | None = None,
+    run: int | None = None,
+    strict: bool = False,
     workers: int | None = None,
     client: Client | None = None,
     seed: int = 1,
@@ -140,8 +143,8 @@ def generate(
 
     Parameters
     ----------
-    n_events : int
-        Events to generate (before the selection).
+    n_events : int or None
+        Events to generate (before the selection); with ``lhe``, the most events to read from the file (None: all).
     out : str or Path
         Output directory (created); see the module docstring for its layout. Rerunning with the same settings
         resumes: complete chunks are kept, and a larger ``n_events`` extends the sample.
@@ -159,6 +162,16 @@ def generate(
         Keep only events passing :func:`~turbosim_hep.generation.selection.otus_selection` (default), else all.
     card : DetectorCard
         Detector numbers; default the Delphes CMS card (R = 0.5).
+    lhe : path or None
+        Shower the t tbar events of this Les Houches file (``.lhe`` or ``.lhe.gz``, e.g. from MadGraph) instead of
+        making hard processes with Pythia (:mod:`turbosim_hep.generation.lhe_showers`): the partons and ids are
+        those of :func:`turbosim_hep.io.lhe.read_lhe`, chunk k holds the file's events k * chunk_size ... ; events
+        of other channels are counted and skipped (``strict``: refused).
+    run : int or None
+        The ``run`` id of every event; default seed + 1 (:func:`run_number`), with ``lhe`` 1 (as ``turbosim
+        simulate FILE.lhe``). Give it to remake a sample made before run ids came from the seed (``run = 1``).
+    strict : bool
+        With ``lhe``: refuse an event of another decay channel instead of skipping it.
     plots : bool
         Write validation plots to ``out/plots``.
     batch_size : int
@@ -187,7 +200,9 @@ def generate(
             f"got workers={workers!r} and a dask client; the cluster's workers run the chunks: pass one of them"
         )
     workers = 1 if workers is None else workers
-    _check_args(n_events, workers, seed, chunk_size, batch_size)
+    if lhe is None and n_events is None:
+        raise ValueError("give the number of events to generate, or a Les Houches file (lhe=) to shower")
+    _check_args(1 if n_events is None else n_events, workers, seed, chunk_size, batch_size)
     card = DetectorCard() if card is None else card
     if not isinstance(card, DetectorCard):
         raise TypeError(f"card must be a DetectorCard, got {type(card).__name__}")
@@ -197,22 +212,43 @@ def generate(
     with directory_lock(out, verb="generate", flag=option(python="out", cli="--out")):
         _remove_temporaries(out)
         spec = run_spec(seed, chunk_size, select, card, batch_size)
+        if run is not None or lhe is not None:
+            run = 1 if run is None else run
+            if isinstance(run, bool) or not isinstance(run, int | np.integer) or not 0 <= run < 2**32:
+                raise ValueError(f"run must be an integer in 0 ... 2**32 - 1, got {run!r}")
+            spec["run"] = int(run)
+        lhe_chunks = None
+        if lhe is not None:
+            from turbosim_hep.generation.lhe_showers import split_lhe
+
+            try:
+                lhe_chunks = split_lhe(lhe, out, spec, chunk_size=chunk_size, strict=strict, max_events=n_events)
+            except ValueError:
+                _remove_temporaries(out)
+                raise
+            n_events = sum(c.n_read for c in lhe_chunks)
         t_start = time.perf_counter()
         out_abs = out.resolve()  # the tasks' paths: workers may run in another directory or on another machine
         n_chunks = math.ceil(n_events / chunk_size)
         records: dict[int, dict] = {}
         tasks: list[ChunkTask] = []
         for i in range(n_chunks):
-            n = min(chunk_size, n_events - i * chunk_size)
+            n = min(chunk_size, n_events - i * chunk_size) if lhe_chunks is None else len(lhe_chunks[i].positions)
             root, sidecar = out_abs / f"chunk-{i:04d}.root", out_abs / f"chunk-{i:04d}.json"
             done = chunk_is_complete(root, sidecar, spec, n)
             if done is not None:
                 records[i] = done
                 continue
             p_seed, d_seed = chunk_seeds(seed, i)
+            extra = {}
+            if lhe_chunks is not None:
+                extra = {"lhe": str(lhe_chunks[i].path.resolve()), "lhe_positions": lhe_chunks[i].positions}
             tasks.append(
-                ChunkTask(i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size)
-            )
+                ChunkTask(
+                    i, n, i * chunk_size, p_seed, d_seed, select, card, str(root), str(sidecar), spec, batch_size,
+                    **extra,
+                )
+            )  # fmt: skip
         skipped = sum(r["n_generated"] for r in records.values())
         if log is not None:
             seconds = (n_events - skipped) * SECONDS_PER_EVENT
@@ -238,7 +274,15 @@ def generate(
                 records.update(_run_parallel(tasks, workers, bar))
         ordered = [records[i] for i in range(n_chunks)]
         made = {"chunks": len(tasks), "events": sum(t.n_events for t in tasks), "executor": executor}
-        _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, made)
+        extra = None
+        if lhe_chunks is not None:
+            from turbosim_hep.generation.lhe_showers import lhe_record
+
+            _remove_temporaries(out)
+            extra = {"lhe": lhe_record(lhe_chunks, ordered, spec)}
+            if log is not None:
+                log(extra["lhe"]["summary"])
+        _write_outputs(out, ordered, spec, card, n_events, time.perf_counter() - t_start, made, extra)
         if plots:
             from turbosim_hep.generation.plots import validation_plots
 
@@ -247,9 +291,11 @@ def generate(
 
 
 def _remove_temporaries(out: Path) -> None:
-    """Remove the temporary files of chunk writes that never finished (a crash, a killed worker)."""
-    for stale in out.glob(".chunk-*.tmp"):
-        stale.unlink(missing_ok=True)
+    """Remove the temporary files of chunk writes that never finished (a crash, a killed worker) and the per-chunk
+    Les Houches files of a ``lhe=`` run."""
+    for pattern in (".chunk-*.tmp", ".lhe-chunk-*.lhe"):
+        for stale in out.glob(pattern):
+            stale.unlink(missing_ok=True)
 
 
 def _run_parallel(tasks: list[ChunkTask], workers: int, bar) -> dict[int, dict]:
@@ -288,7 +334,14 @@ def _drain(progress_queue, bar) -> None:
 
 
 def _write_outputs(
-    out: Path, records: list[dict], spec: dict, card: DetectorCard, n_events: int, wall_s: float, made: dict
+    out: Path,
+    records: list[dict],
+    spec: dict,
+    card: DetectorCard,
+    n_events: int,
+    wall_s: float,
+    made: dict,
+    extra: dict | None = None,
 ) -> None:
 
     n_gen = sum(r["n_generated"] for r in records)
@@ -337,6 +390,7 @@ def _write_outputs(
         },
         "notes": "Jet_partonIdx: index (2..5) of the quark within Delta R 0.4 of the jet, else -1. "
         "isoMuonCount/isoPhotonCount: isolated identified muons/photons per event.",
+        **(extra or {}),
     }
     for name, payload in (("fileset.json", fileset), ("provenance.json", provenance)):
         with atomic_path(out / name) as tmp:

@@ -22,10 +22,13 @@ import numpy as np
 from turbosim_hep.constants import PARTON_PDG_IDS
 
 __all__ = (
+    "LHEF_SETTINGS",
     "PYTHIA_SETTINGS",
     "ParticleBatch",
     "generate_batch",
+    "lhef_settings",
     "make_pythia",
+    "particle_batch",
     "pythia_seed",
 )
 
@@ -49,6 +52,18 @@ PYTHIA_SETTINGS: tuple[str, ...] = (
     "Init:showChangedParticleData = off",
     "Print:quiet = on",
 )
+
+#: Settings for showering a Les Houches file's events (REFERENCE.md §11): the beams and the hard process come from the
+#: file; its decay chain is kept, and the forced decays apply to any top or W the file leaves undecayed.
+LHEF_SETTINGS: tuple[str, ...] = ("Beams:frameType = 4",) + tuple(
+    s for s in PYTHIA_SETTINGS if not s.startswith(("Beams:eCM", "Top:"))
+)
+
+
+def lhef_settings(path: str) -> tuple[str, ...]:
+    """:data:`LHEF_SETTINGS` reading the Les Houches file ``path``."""
+    return (*LHEF_SETTINGS, f"Beams:LHEF = {path}")
+
 
 #: Largest seed Pythia accepts (``Random:seed``), REFERENCE.md §9.
 MAX_PYTHIA_SEED = 900_000_000
@@ -264,7 +279,11 @@ def generate_batch(pythia, n_events: int) -> ParticleBatch:
             break
     else:
         raise RuntimeError(f"Pythia produced only {got} of {n_events} events after 100 tries")
-    batch = parts[0] if len(parts) == 1 else ak.concatenate(parts)
+    return particle_batch(pythia, parts[0] if len(parts) == 1 else ak.concatenate(parts))
+
+
+def particle_batch(pythia, batch: ak.Array) -> ParticleBatch:
+    """The :class:`ParticleBatch` of a ``nextBatch`` record (truth from the hard process, stable particles)."""
     partons, masses, quarks = _truth(batch)
     counts, pid, (px, py, pz, e) = _stable(batch)
     ids, inverse = np.unique(pid, return_inverse=True)

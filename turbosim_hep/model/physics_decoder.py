@@ -170,7 +170,7 @@ class PhysicsDecoder(nn.Module):
         out_delta = [None] * len(_VISIBLE_SLOTS)
         for net_index, net in enumerate(self.responses):
             ks = [k for k, s in enumerate(_VISIBLE_SLOTS) if _RESPONSE_OF_SLOT[s] == net_index]
-            res = net(torch.cat([inputs[k] for k in ks], dim=0)).split(n, dim=0)
+            res = net(torch.cat([inputs[k] for k in ks], dim=0)).reshape(len(ks), n, -1).unbind(0)
             for k, r in zip(ks, res, strict=True):
                 out_delta[k] = r
         delta = torch.stack(out_delta, dim=1)  # (n, 5, 4)

@@ -32,8 +32,14 @@ MAX_ROWS_PER_CALL = 100_000
 
 
 def output_path(source: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Where the Turbo-Sim version of ``source`` goes: ``out_dir / source.name``."""
-    return Path(out_dir) / Path(source).name
+    """Where the Turbo-Sim version of ``source`` goes: ``out_dir / source.name`` (``run.lhe[.gz]`` -> ``run.root``)."""
+    from turbosim_hep.io.lhe import is_lhe_path
+
+    name = Path(source).name
+    if is_lhe_path(name):
+        name = name[: -len(".lhe.gz")] if name.lower().endswith(".gz") else name[: -len(".lhe")]
+        name += ".root"
+    return Path(out_dir) / name
 
 
 def sidecar_path(output: str | os.PathLike) -> Path:
@@ -123,6 +129,15 @@ def _blocks(n_events: int, n_samples: int, max_rows: int) -> Iterator[tuple[int,
             yield start, stop, first, min(max_rows, n_samples - first)
 
 
+def _lhe_chunks(src: Path, settings: dict, step_size: int, sample=None) -> Iterator[ak.Array]:
+    from turbosim_hep.io.lhe import read_lhe
+
+    if sample is None:
+        sample = read_lhe(src, run=settings["lhe_run"], strict=settings["lhe_strict"])
+    for start in range(0, max(len(sample.events), 1), step_size):
+        yield sample.events[start : start + step_size]
+
+
 def simulate_file(
     src: Path,
     dst: Path,
@@ -134,6 +149,7 @@ def simulate_file(
     step_size: int = 200_000,
     max_rows: int | None = None,
     advance=None,
+    lhe_sample=None,
 ) -> Path:
     """Simulate one input file into ``dst`` (atomically) and write its sidecar ``record`` (completed with the
     output's digest). ``advance(n)`` is called with the parton events done.
@@ -142,32 +158,43 @@ def simulate_file(
     time (one network call, appended to the file with ``extend``), whatever ``n_samples``; the events equal those of
     one call, since the noise is keyed on the event ids and the sample index. A file with no entries gives an output
     with no entries.
+
+    A Les Houches input (its record's settings hold ``lhe_run`` and ``lhe_strict``) is read with
+    :func:`~turbosim_hep.io.lhe.read_lhe` (or taken from ``lhe_sample``); its ``genWeight`` is carried over.
     """
     max_rows = MAX_ROWS_PER_CALL if max_rows is None else int(max_rows)
     side = sidecar_path(dst)
     previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
+    settings = record["settings"]
+    if "lhe_run" in settings:
+        source = _lhe_chunks(src, settings, step_size, lhe_sample)
+    else:
+        source = iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree)
 
     def simulated(events: ak.Array, first: int) -> Iterator[ak.Array]:
         for start, stop, first_sample, k in _blocks(len(events), n_samples, max_rows):
             part = events[start:stop]
             reco = transform.simulate(part, n_samples=k, first_sample=first_sample)
             _check_finite(reco, src, first + start, k)
+            weight = ak.to_numpy(part["genWeight"]) if "genWeight" in ak.fields(part) else None
             if n_samples == 1:
-                yield ak.with_field(reco, part["Parton"], "Parton")
+                reco = ak.with_field(reco, part["Parton"], "Parton")
+                yield reco if weight is None else ak.with_field(reco, weight, "genWeight")
                 continue
             local = ak.to_numpy(reco["sourceIndex"])
             reco = ak.with_field(reco, local + start, "sourceIndex")  # counts within the input chunk
-            yield ak.with_field(reco, part["Parton"][local], "Parton")
+            reco = ak.with_field(reco, part["Parton"][local], "Parton")
+            yield reco if weight is None else ak.with_field(reco, weight[local], "genWeight")
 
     def chunks() -> Iterator[ak.Array]:
         first = 0
-        for events in iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree):
+        for events in source:
             yield from simulated(events, first)
             first += len(events)
             if advance is not None:
                 advance(len(events))
-        if first == 0:  # no entries: an empty output of the same layout
+        if first == 0 and "lhe_run" not in settings:  # no entries: an empty output of the same layout
             yield from simulated(read_events(src, collections=("Parton",), tree=tree), 0)
 
     try:

@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import awkward as ak
 import numpy as np
 
 from turbosim_hep import __version__
@@ -36,6 +37,7 @@ from turbosim_hep.events.ids import check_unique_ids
 from turbosim_hep.io.atomic import check_outputs
 from turbosim_hep.io.datasets import resolve_inputs
 from turbosim_hep.io.digests import file_sha256
+from turbosim_hep.io.lhe import is_lhe_path, read_lhe
 from turbosim_hep.io.locks import directory_lock
 from turbosim_hep.io.root import open_tree
 from turbosim_hep.runtime.advice import option
@@ -75,6 +77,8 @@ class SimulatedFiles:
     skipped: tuple[Path, ...] = ()
     stale_removed: int = 0
     empty: tuple[Path, ...] = ()
+    #: One line per Les Houches input: events read, kept, skipped by channel.
+    lhe_summaries: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[Path]:
         return iter(self.outputs)
@@ -104,6 +108,8 @@ def simulate_files(
     overwrite: bool = False,
     progress: bool | None = None,
     client=None,
+    lhe_run: int = 1,
+    strict: bool = False,
 ) -> SimulatedFiles:
     """Simulate every input (``Parton`` collection needed) with the model into ``out_dir``; see the module docstring.
 
@@ -113,6 +119,10 @@ def simulate_files(
     (default: the model's). ``client`` (a ``distributed.Client``) runs one task per file on its cluster, the model
     loaded once per worker (:mod:`turbosim_hep.simulation.tasks`; inputs and ``out_dir`` on a filesystem the workers
     share); the outputs equal a serial run's. Returns a :class:`SimulatedFiles` (iterate it for the output paths).
+
+    Les Houches files (``*.lhe``, ``*.lhe.gz``, e.g. from MadGraph) are read with
+    :func:`~turbosim_hep.io.lhe.read_lhe`: ``run = lhe_run``, ``event`` = position in the file, ``genWeight`` kept,
+    events of other decay channels counted and skipped (``strict``: refused); ``run.lhe.gz`` gives ``run.root``.
     """
     samples_name = option(python="n_samples", cli="--samples")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
@@ -143,7 +153,14 @@ def simulate_files(
     )
     sizes = {}
     blocks = []
+    lhe_samples = {}
     for f in files:
+        if is_lhe_path(f.path):
+            sample = lhe_samples[f.path.resolve()] = read_lhe(f.path, run=lhe_run, strict=strict)
+            sizes[f.path] = len(sample.events)
+            ev = sample.events
+            blocks.append((str(f.path), *(ak.to_numpy(ev[k]) for k in ("run", "luminosityBlock", "event"))))
+            continue
         tree = open_tree(f.path, tree=f.tree)
         sizes[f.path] = tree.num_entries
         ids = tree.arrays(["run", "luminosityBlock", "event"], library="np") if "run" in tree.keys() else None
@@ -167,13 +184,13 @@ def simulate_files(
         return _simulate_locked(
             files, outputs, out_dir, model, model_path, transform, base, sizes,
             n_samples=int(n_samples), step_size=step_size, overwrite=overwrite, progress=progress, client=client,
-            device=device,
+            device=device, lhe_samples=lhe_samples, lhe_settings={"lhe_run": int(lhe_run), "lhe_strict": bool(strict)},
         )  # fmt: skip
 
 
 def _simulate_locked(
     files, outputs, out_dir, model, model_path, transform, base, sizes, *, n_samples, step_size, overwrite, progress,
-    client, device,
+    client, device, lhe_samples, lhe_settings,
 ) -> SimulatedFiles:  # fmt: skip
     """The part of :func:`simulate_files` that writes, run while holding ``out_dir``'s lock: no other run can take
     this run's live temporary files for those of a killed one."""
@@ -181,6 +198,8 @@ def _simulate_locked(
     plan = []
     for f, dst in zip(files, outputs, strict=True):
         settings = {**base, "input_sha256": file_sha256(f.path), "input_tree": f.tree}
+        if f.path.resolve() in lhe_samples:
+            settings.update(input_tree=None, **lhe_settings)
         plan.append((f, dst, settings, decide(dst, settings, overwrite)))
     todo = [p for p in plan if p[3] != "skip"]
     jobs = [
@@ -222,6 +241,7 @@ def _simulate_locked(
                 n_samples=n_samples,
                 step_size=step_size,
                 advance=bar.advance,
+                lhe_sample=lhe_samples.get(Path(job["src"])),
             )
     return SimulatedFiles(
         outputs=tuple(outputs),
@@ -230,6 +250,7 @@ def _simulate_locked(
         skipped=tuple(d for _, d, _, a in plan if a == "skip"),
         stale_removed=stale,
         empty=tuple(d for f, d, _, a in plan if a != "skip" and sizes[f.path] == 0),
+        lhe_summaries=tuple(sample.summary() for sample in lhe_samples.values()),
     )
 
 

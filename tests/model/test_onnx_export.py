@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import toy_features
+from turbosim_hep import TurboSimTransform
 from turbosim_hep.events.features import events_from_features, partons_to_features, reco_to_features
 from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
-from turbosim_hep import TurboSimTransform
 
 ort = pytest.importorskip("onnxruntime")
 

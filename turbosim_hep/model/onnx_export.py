@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -154,18 +155,25 @@ def export_onnx(
     noise_dim = int(getattr(loaded.model, net_name).noise_dim)
     example = (torch.zeros(4, 24) + 50.0, torch.zeros(4, noise_dim))
     n = torch.export.Dim("n")
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            module,
-            example,
-            None,
-            input_names=[side_in, "noise"],
-            output_names=[side_out],
-            dynamic_shapes=({0: n}, {0: n}),
-            opset_version=opset,
-            verbose=False,
-        )
+    onnx_log = logging.getLogger("torch.onnx")
+    level = onnx_log.level
+    # the exporter logs a warning per missing torchvision op and prints its progress: neither concerns this graph
+    onnx_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module,
+                example,
+                None,
+                input_names=[side_in, "noise"],
+                output_names=[side_out],
+                dynamic_shapes=({0: n}, {0: n}),
+                opset_version=opset,
+                verbose=False,
+            )
+    finally:
+        onnx_log.setLevel(level)
     proto = program.model_proto
     meta = {
         "direction": direction,

@@ -42,7 +42,7 @@ def plot(hists: dict, out: Path) -> list[Path]:
     """One PNG per mass: full sim vs Turbo-Sim with the ratio panel and the fractions outside the range."""
     from turbosim_hep.processors.plots import processor_figure
 
-    from turbosim_hep.evaluation.plotting import save_figure
+    from turbosim_hep.figures.style import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from turbosim_hep.evaluation.plotting import density_label, header_label, ratio_panel, ratio_range, style
+from turbosim_hep.figures.style import density_label, header_label, ratio_panel, ratio_range, style
 
 __all__ = ("SAMPLE_LABELS", "flow_fractions", "plot_simulations", "processor_figure", "shared_ratio_limits")
 
@@ -113,7 +113,7 @@ def plot_simulations(
 def shared_ratio_limits(
     hists: Sequence[Any], *, axis: str = "simulation", reference: str = "full-sim"
 ) -> tuple[float, float]:
-    """One ratio-panel y range for all of ``hists`` (:func:`turbosim_hep.evaluation.plotting.ratio_range` of every
+    """One ratio-panel y range for all of ``hists`` (:func:`turbosim_hep.figures.style.ratio_range` of every
     ``other / reference`` ratio), so panels side by side compare at a glance."""
     ratios = []
     for h in hists:

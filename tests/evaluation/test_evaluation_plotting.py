@@ -3,15 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from turbosim_hep.evaluation.plotting import (
-    auto_range,
-    comparison_figure,
-    overview_figure,
-    plot_comparison,
-    plot_samples,
-    ratio_range,
-    save_figure,
-)
+from turbosim_hep.evaluation.plotting import comparison_figure, overview_figure, plot_comparison, plot_samples
+from turbosim_hep.figures.style import auto_range, ratio_range, save_figure
 
 
 def test_histograms_are_normalised_over_all_entries_and_ratio_is_drawn(rng):
@@ -127,7 +120,8 @@ def test_ratio_range_keeps_a_minimum_span_clips_and_marks_points_off_scale(rng):
 
 
 def test_reco_mass_plots_show_the_peak_not_the_tail():
-    from turbosim_hep.evaluation.plotting import auto_range, plot_range
+    from turbosim_hep.evaluation.plotting import plot_range
+    from turbosim_hep.figures.style import auto_range
 
     rng = np.random.default_rng(4)
     m_t = np.r_[rng.normal(180.0, 25.0, 9000), rng.uniform(400.0, 1400.0, 1000)]  # the chi^2 tail, 10 %

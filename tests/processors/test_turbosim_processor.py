@@ -91,15 +91,15 @@ def test_bad_model_path_and_selection_are_clear_errors(fileset, tmp_path):
 
 def test_demo_processor_step_plots_the_masses_with_ratio_panels(fileset, model_path, tmp_path, monkeypatch):
     from turbosim_hep.cli import demo
-    from turbosim_hep.evaluation import plotting
+    from turbosim_hep.figures import style
 
-    figures, real_save = [], plotting.save_figure
+    figures, real_save = [], style.save_figure
 
     def save(fig, stem, **kw):
         figures.append(fig)
         return real_save(fig, stem, **kw)
 
-    monkeypatch.setattr(plotting, "save_figure", save)
+    monkeypatch.setattr(style, "save_figure", save)
     cutflow = demo._run_processor(fileset, model_path, tmp_path)
     assert cutflow["ttbar"]["simulated"] == 3000
     assert (tmp_path / "ttbar_masses.png").stat().st_size > 5000

@@ -109,7 +109,7 @@ def _run_processor(fileset_path: Path, model: str | Path, out: Path) -> dict:
     """Run TurboSimProcessor (IterativeExecutor) on the generated fileset; plot the masses; return the cutflow."""
     from coffea import processor
 
-    from turbosim_hep.evaluation.plotting import save_figure
+    from turbosim_hep.figures.style import save_figure
     from turbosim_hep.io.nanoevents import TurboSimSchema
     from turbosim_hep.processors import MASSES, TurboSimProcessor, check_fileset
     from turbosim_hep.processors.plots import processor_figure

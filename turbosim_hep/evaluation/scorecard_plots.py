@@ -64,7 +64,7 @@ def plot_scorecard(
     """``out_dir/phase_space.<fmt>`` and, per model that unfolds, ``out_dir/calibration_<label>.<fmt>``."""
     import matplotlib.pyplot as plt
 
-    from turbosim_hep.evaluation.plotting import save_figure
+    from turbosim_hep.figures.style import save_figure
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,11 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
+from turbosim_hep.generation.assemble import build_events
+from turbosim_hep.generation.detector import run_detector
+from turbosim_hep.generation.pythia import particle_batch
+from turbosim_hep.io.lhe import read_lhe
+
 __all__ = ("lhe_record", "match_showered", "shower_lhe_chunk", "split_lhe")
 
 #: Relative tolerance of the top-momentum match (the file is written with 17 significant digits: exact in practice).
@@ -107,10 +112,6 @@ def shower_lhe_chunk(
 
     The events carry the ids and ``genWeight`` of :func:`~turbosim_hep.io.lhe.read_lhe` and its partons.
     """
-    from turbosim_hep.generation.chunks import build_events
-    from turbosim_hep.generation.detector import run_detector
-    from turbosim_hep.generation.pythia import particle_batch
-    from turbosim_hep.io.lhe import read_lhe
 
     sample = read_lhe(task.lhe, run=task.spec["run"])
     positions = np.asarray(task.lhe_positions, dtype=np.uint64)

@@ -36,7 +36,7 @@ def validation_plots(out: str | Path, *, max_events: int = 200_000) -> list[Path
     import matplotlib.pyplot as plt
     import mplhep
 
-    from turbosim_hep.evaluation.plotting import header_label
+    from turbosim_hep.figures.style import header_label
     from turbosim_hep.io.root import iterate_events
 
     out = Path(out)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.io.test_lhe import _recode
-from turbosim_hep.io.lhe import write_lhe
+from turbosim_hep.io.lhe_write import write_lhe
 from turbosim_hep.io.root import read_events
 
 N = 24

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import toy_features
 from turbosim_hep.events.features import events_from_features
-from turbosim_hep.io.lhe import read_lhe, write_lhe
+from turbosim_hep.io.lhe import read_lhe
+from turbosim_hep.io.lhe_write import write_lhe
 
 
 def _partons(n=40, seed=3):

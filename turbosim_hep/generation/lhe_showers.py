@@ -35,12 +35,12 @@ _MATCH_RTOL = 1e-9
 def split_lhe(lhe, out: Path, spec: dict, *, chunk_size: int, strict: bool, max_events: int | None) -> list:
     """Write each chunk's kept events to ``out/.lhe-chunk-NNNN.lhe`` and record the file in the run ``spec``.
 
-    Returns the :class:`~turbosim_hep.io.lhe.LheChunk` list; a chunk without an event of the channel is a
+    Returns the :class:`~turbosim_hep.io.lhe_write.LheChunk` list; a chunk without an event of the channel is a
     ``ValueError`` (Pythia needs at least one event).
     """
     from turbosim_hep.generation.pythia import lhef_settings
     from turbosim_hep.io.digests import file_sha256
-    from turbosim_hep.io.lhe import split_kept
+    from turbosim_hep.io.lhe_write import split_kept
 
     lhe = Path(lhe)
     spec.update(

@@ -24,6 +24,8 @@ import torch
 
 def _toy_features(n: int, rng: np.random.Generator, massless: bool) -> np.ndarray:
     p = rng.normal(0.0, 60.0, size=(n, 6, 3))
+    pt = np.hypot(p[..., 0], p[..., 1])
+    p[..., 2] = np.clip(p[..., 2], -np.sinh(4.5) * pt, np.sinh(4.5) * pt)  # inside the detector (|eta| <= 4.5)
     m = np.zeros((n, 6)) if massless else rng.uniform(0, 10, (n, 6))
     e = np.sqrt((p**2).sum(-1) + m**2)
     return np.concatenate([p, e[..., None]], axis=-1).reshape(n, 24).astype(np.float32)

@@ -188,10 +188,10 @@ class TurboSimProcessor(processor.ProcessorABC):
         transform = cached_transform(
             self.model, seed=self.seed, device=self.device, batch_size=self.batch_size, threads=self.torch_threads
         )
-        turbo = transform.simulate(selected)
+        # the Turbo-Sim events as the features the histograms need (simulate() without building its records)
+        turbo = transform.simulate_as_features(selected)
         hists = self._histograms()
-        for sample, reco in zip(SAMPLES, (selected, turbo), strict=True):
-            features = reco_to_features(reco)
+        for sample, features in zip(SAMPLES, (reco_to_features(selected), turbo), strict=True):
             for j, name in enumerate(X_FEATURES):
                 hists[name].fill(simulation=sample, value=features[:, j])
             masses = reconstruct_features(features, level="reco")

@@ -118,3 +118,13 @@ def test_a_model_for_another_layout_is_refused_by_the_transform(model_path, tmp_
     torch.save(content, tmp_path / "future.pt")
     with pytest.raises(ValueError, match=r"future\.pt.*layout version"):
         TurboSimTransform.load(tmp_path / "future.pt")
+
+
+@pytest.mark.parametrize("n_samples", [1, 3])
+def test_simulate_as_features_are_the_features_of_the_simulated_events(model_path, partons, n_samples):
+    tf = TurboSimTransform.load(model_path, device="cpu")
+    records = reco_to_features(tf.simulate(partons, n_samples=n_samples))
+    features = tf.simulate_as_features(partons, n_samples=n_samples)
+    assert features.shape == records.shape == (len(partons) * n_samples, 24)
+    scale = np.abs(records).max(axis=1, keepdims=True)
+    assert np.abs(features - records).max() / scale.min() < 1e-5  # float32 round trip through (pt, eta, phi, m)

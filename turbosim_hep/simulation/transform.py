@@ -206,6 +206,20 @@ class EventTransform:
         z = partons_to_features(coll)
         return self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
 
+    def simulate_as_features(
+        self, partons: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None
+    ):
+        """The ``(n * n_samples, 24)`` X features [GeV] of the events :meth:`simulate` returns, without building them.
+
+        Equal to ``reco_to_features(simulate(partons))`` up to float32 rounding (the same noise, jets sorted, MET's
+        fourth component |p_miss|), for consumers that only histogram (the coffea processor): building the awkward
+        records and reading them back costs as much as the rest of the front end.
+        """
+        coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
+        ids = self._event_ids(partons, run, luminosity_block, event)
+        z = partons_to_features(coll)
+        return self._oversample(z, ids, n_samples, 0, self.simulate_features, lambda x, _ids, _extra: x)
+
     def unfold(
         self, reco: ak.Array, *, n_samples: int = 1, first_sample: int = 0, run=None, luminosity_block=None, event=None
     ):

@@ -56,9 +56,10 @@ TREE_NAME: str = "Events"
 
 #: Centre-of-mass energy of the LHC collisions the layout describes [GeV]: no object can carry more energy.
 SQRT_S_GEV: float = 13_000.0
-#: Outermost |eta| any detector-level object can be measured at: the CMS calorimeters' coverage (Delphes CMS card,
-#: ``DetectorCard.calo_eta_max``; electrons and jets of the parametric detector stop well before).
-DETECTOR_ABS_ETA_MAX: float = 5.0
+#: Outermost |eta| a detector-level object can be measured at: the CMS calorimeters' coverage, 5.0 (Delphes CMS card,
+#: ``DetectorCard.calo_eta_max``), plus the anti-kt radius 0.5, since a jet's axis may lie beyond the last tower it
+#: holds (the reference sample's jets reach |eta| 5.06; its electrons stop at the tracker's 2.5).
+DETECTOR_ABS_ETA_MAX: float = 5.5
 
 #: OTUS acceptance of its reconstruction loss (arXiv:2101.08944, REFERENCE.md §5): electron pT [GeV] and |eta| bounds.
 OTUS_ELECTRON_PT_MIN_GEV: float = 10.0

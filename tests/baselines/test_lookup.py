@@ -34,7 +34,7 @@ def toy_detector(z: np.ndarray, rng: np.random.Generator, *, met_balance: bool =
     pt, eta, phi, _ = ptetaphim_from_p4(z.reshape(n, 6, 4))
     sigma = np.where(pt < PT_SPLIT_GEV, SIGMA["low"], SIGMA["high"])
     mass = np.array([0.0, 0.0, 5.0, 5.0, 5.0, 5.0])
-    eta = np.clip(eta, -4.9, 4.9)  # the detector's coverage (the readers refuse objects beyond |eta| = 5)
+    eta = np.clip(eta, -4.9, 4.9)  # the detector's coverage (the readers refuse objects beyond |eta| = 5.5)
     reco = p4_from_ptetaphim(
         pt * (1.0 + sigma * rng.standard_normal(pt.shape)), eta, phi, np.broadcast_to(mass, pt.shape)
     )

@@ -67,7 +67,7 @@ def toy_detector(z: np.ndarray, rng: np.random.Generator, *, jet_scale: float = 
     scale = np.array([1.0, 1.0, *(4 * [0.97 * jet_scale])])
     pt_s = pt * scale * (1 + res * rng.standard_normal(pt.shape))
     eta_s = eta + 0.03 * rng.standard_normal(eta.shape) * (res > 0)
-    eta_s = np.clip(eta_s, -4.9, 4.9)  # the detector's coverage (the readers refuse objects beyond |eta| = 5)
+    eta_s = np.clip(eta_s, -4.9, 4.9)  # the detector's coverage (the readers refuse objects beyond |eta| = 5.5)
     phi_s = phi + 0.03 * rng.standard_normal(phi.shape) * (res > 0)
     px, py, pz = pt_s * np.cos(phi_s), pt_s * np.sin(phi_s), pt_s * np.sinh(eta_s)
     out = np.stack([px, py, pz, np.sqrt(px**2 + py**2 + pz**2)], -1)

@@ -548,21 +548,27 @@ def _generate_twice(first: str, *second: str) -> Callable[[Path, Path], Built]:
     return build
 
 
+def hold_lock(out: Path, verb: str):
+    """A live run of ``verb`` in another process holding ``out``'s lock (``subprocess.Popen``; kill it to end it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import time; from turbosim_hep.io.locks import directory_lock\n"
+        f"with directory_lock({str(out)!r}, verb={verb!r}):\n"
+        "    print('locked', flush=True); time.sleep(120)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def _held_directory(verb: str) -> Callable[[Path, Path], Built]:
     """Another live run holds ``--out``: a subprocess that takes the directory's lock and waits."""
 
     def build(d: Path, model: Path) -> Built:
-        import subprocess
-        import sys
-
         out = d / "out"
-        code = (
-            "import sys, time; from turbosim_hep.io.locks import directory_lock\n"
-            f"with directory_lock({str(out)!r}, verb={verb!r}):\n"
-            "    print('locked', flush=True); time.sleep(120)\n"
-        )
-        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-        assert holder.stdout.readline().strip() == "locked"
+        holder = hold_lock(out, verb)
         live = out / ".chunk-0000.root.live.partial"  # what the other run is writing now
         live.write_bytes(b"half a file")
         if verb == "simulate":

@@ -11,7 +11,7 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from tests.reliability.corpus import branches, events, good, set_value, write_branches
+from tests.reliability.corpus import branches, events, good, hold_lock, set_value, write_branches
 from turbosim_hep.cli import main
 from turbosim_hep.io.root import open_tree, read_events, write_events
 
@@ -101,13 +101,7 @@ def test_the_lock_is_released_by_a_killed_holder_and_removed_after_a_run(tmp_pat
     from turbosim_hep.io.locks import LOCK_NAME, DirectoryBusyError, directory_lock
 
     out = tmp_path / "sim"
-    code = (
-        "import time; from turbosim_hep.io.locks import directory_lock\n"
-        f"with directory_lock({str(out)!r}, verb='simulate'):\n"
-        "    print('locked', flush=True); time.sleep(120)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_lock(out, "simulate")
     with pytest.raises(DirectoryBusyError, match=rf"pid {holder.pid}"), directory_lock(out, verb="simulate"):
         pass
     holder.kill()  # kill -9: the kernel drops the lock with the process

@@ -187,6 +187,26 @@ def decode_event(event, position: int, path: Path) -> tuple[np.ndarray | None, s
     return out, None, top_pz
 
 
+def decoded_events(
+    path: Path, *, strict: bool = False, max_events: int | None = None
+) -> Iterator[tuple[int, object, np.ndarray | None, str | None, tuple[float, float]]]:
+    """Every event of ``path`` (the first ``max_events``) as ``(position, event, products, channel, top_pz)``.
+
+    ``products`` are the six decay products ``(6, 5)`` (px, py, pz, E, mass [GeV]) of the kept channel, else None
+    with ``channel`` naming the other one; with ``strict`` another channel is a ``ValueError`` naming the event.
+    """
+    for position, event in iter_events(path):
+        if max_events is not None and position >= max_events:
+            return
+        p, channel, tpz = decode_event(event, position, path)
+        if p is None and strict:
+            raise ValueError(
+                f"{str(path)!r}: event {position} (counting from 0) is not t t~ -> e- ve~ b b~ u d~ but "
+                f"'{channel}'; drop --strict to skip such events"
+            )
+        yield position, event, p, channel, tpz
+
+
 def read_lhe(
     path: str | os.PathLike, *, run: int = 1, strict: bool = False, max_events: int | None = None
 ) -> LheSample:
@@ -226,17 +246,9 @@ def read_lhe(
         raise ValueError(f"run must be an integer in 0 ... 2**32 - 1, got {run!r}")
     rows, weights, positions, top_pz = [], [], [], []
     skipped: dict[str, int] = {}
-    for position, event in iter_events(path):
-        if max_events is not None and position >= max_events:
-            break
-        p, channel, tpz = decode_event(event, position, path)
+    for position, event, p, channel, tpz in decoded_events(path, strict=strict, max_events=max_events):
         top_pz.append(tpz)
         if p is None:
-            if strict:
-                raise ValueError(
-                    f"{str(path)!r}: event {position} (counting from 0) is not t t~ -> e- ve~ b b~ u d~ but "
-                    f"'{channel}'; drop --strict to skip such events"
-                )
             skipped[channel] = skipped.get(channel, 0) + 1
             continue
         rows.append(p)

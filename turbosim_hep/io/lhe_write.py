@@ -18,7 +18,7 @@ import awkward as ak
 import numpy as np
 
 from turbosim_hep.constants import PARTON_PDG_IDS
-from turbosim_hep.io.lhe import decode_event, iter_events, open_text
+from turbosim_hep.io.lhe import decoded_events, open_text
 
 __all__ = ("LheChunk", "split_kept", "write_lhe")
 
@@ -176,16 +176,8 @@ def split_kept(
         target.write_text(head + "".join(texts) + "</LesHouchesEvents>\n")
         chunks.append(LheChunk(index, target, tuple(positions), n_in_chunk, dict(skipped)))
 
-    for position, event in iter_events(path):
-        if max_events is not None and position >= max_events:
-            break
-        p, channel, _ = decode_event(event, position, path)
+    for position, event, p, channel, _ in decoded_events(path, strict=strict, max_events=max_events):
         if p is None:
-            if strict:
-                raise ValueError(
-                    f"{str(path)!r}: event {position} (counting from 0) is not t t~ -> e- ve~ b b~ u d~ but "
-                    f"'{channel}'; drop --strict to skip such events"
-                )
             skipped[channel] = skipped.get(channel, 0) + 1
         else:
             texts.append(event.tolhe(fmt) + "\n")

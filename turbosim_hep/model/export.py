@@ -24,9 +24,9 @@ import torch
 from coffea.ml_tools.torch_wrapper import torch_wrapper
 from torch import nn
 
-from turbosim_hep.events.features import partons_to_features, reco_as_stored, reco_to_features
+from turbosim_hep.events.features import reco_as_stored
 from turbosim_hep.io.atomic import atomic_path
-from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.simulation.noise import STREAMS, keyed_inputs
 
 __all__ = ("GeVModule", "TurboSimTorchWrapper", "export_model", "read_export_metadata")
 
@@ -48,7 +48,8 @@ class GeVModule(nn.Module):
         return self.net(features * self.scale_in - self.shift_in, noise) * self.std_out + self.mean_out
 
 
-def _gev_module(loaded, direction: str) -> GeVModule:
+def gev_module(loaded, direction: str) -> GeVModule:
+    """The network of ``direction`` with its normalisation folded in: GeV in, GeV out, on the CPU, in eval mode."""
     if direction not in _DIRECTIONS:
         raise ValueError(f"direction must be one of {tuple(_DIRECTIONS)!r}, got {direction!r}")
     net_name, side_in, side_out = _DIRECTIONS[direction]
@@ -74,7 +75,7 @@ def export_model(
     from turbosim_hep.runtime.seeds import check_seed
 
     loaded = load_model(model, device="cpu")
-    module = _gev_module(loaded, direction)
+    module = gev_module(loaded, direction)
     noise_dim = int(module.net.noise_dim)
     meta = {
         "direction": direction,
@@ -151,14 +152,10 @@ class TurboSimTorchWrapper(torch_wrapper):
             )
 
     def prepare_awkward(self, events: ak.Array):
-        if self.direction == "simulate":
-            features = partons_to_features(events["Parton"])
-        else:
-            features = reco_to_features(events)
-        ids = [ak.to_numpy(events[k]) for k in ("run", "luminosityBlock", "event")]
-        keys = row_keys(self.seed, STREAMS[self.direction], *ids, 0)
-        noise = event_noise(keys, self.noise_dim)
-        return (ak.Array(features.astype(np.float32)), ak.Array(noise)), {}
+        features, noise = keyed_inputs(
+            events, self.direction, seed=self.seed, stream=STREAMS[self.direction], noise_dim=self.noise_dim
+        )
+        return (ak.Array(features), ak.Array(noise)), {}
 
     def postprocess_awkward(self, return_array, *args, **kwargs):
         """Simulated features as ``simulate()`` gives them: jets sorted by pT, MET E = |p_miss|."""

@@ -79,20 +79,13 @@ class _PhysicsInGeV(nn.Module):
 
 
 def _gev_network(loaded, direction: str) -> nn.Module:
-    from turbosim_hep.model.export import GeVModule
+    from turbosim_hep.model.export import gev_module
 
-    net_name, side_in, side_out = _DIRECTIONS[direction]
-    net = getattr(loaded.model, net_name)
+    net = getattr(loaded.model, _DIRECTIONS[direction][0])
     if direction == "simulate" and getattr(net, "physical", False):
         module: nn.Module = _PhysicsInGeV(net)
     else:
-        module = GeVModule(
-            net,
-            getattr(loaded, f"{side_in}_mean"),
-            getattr(loaded, f"{side_in}_std"),
-            getattr(loaded, f"{side_out}_mean"),
-            getattr(loaded, f"{side_out}_std"),
-        )
+        module = gev_module(loaded, direction)
     if direction == "simulate":
         module = _SimulateAsStored(module)
     return module.cpu().eval()

@@ -20,9 +20,8 @@ import awkward as ak
 import numpy as np
 from coffea.ml_tools.helper import numpy_call_wrapper
 
-from turbosim_hep.events.features import partons_to_features, reco_to_features
 from turbosim_hep.model.onnx_export import read_onnx_metadata
-from turbosim_hep.simulation.noise import event_noise, row_keys
+from turbosim_hep.simulation.noise import keyed_inputs
 
 __all__ = ("TurboSimOnnxWrapper",)
 
@@ -85,10 +84,7 @@ class TurboSimOnnxWrapper(numpy_call_wrapper):
         return session.run(None, feed)[0]
 
     def prepare_awkward(self, events: ak.Array):
-        if self.direction == "simulate":
-            features = partons_to_features(events["Parton"])
-        else:
-            features = reco_to_features(events)
-        ids = [ak.to_numpy(events[k]) for k in ("run", "luminosityBlock", "event")]
-        noise = event_noise(row_keys(self.seed, self.noise_stream, *ids, 0), self.noise_dim)
-        return (ak.Array(features.astype(np.float32)), ak.Array(noise)), {}
+        features, noise = keyed_inputs(
+            events, self.direction, seed=self.seed, stream=self.noise_stream, noise_dim=self.noise_dim
+        )
+        return (ak.Array(features), ak.Array(noise)), {}

@@ -79,3 +79,20 @@ def event_noise_reference(keys: np.ndarray, dim: int) -> np.ndarray:
     a = np.float32(_TWO_PI) * u2
     out = np.stack([r * np.cos(a), r * np.sin(a)], axis=-1).reshape(len(keys), -1)
     return out[:, :dim].astype(np.float32)
+
+
+def keyed_inputs(events, direction: str, *, seed: int, stream: int, noise_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A network's inputs for a chunk of events: ``(n, 24)`` float32 features [GeV] of the side ``direction`` reads
+    ("simulate": the partons, "unfold": the detector objects) and the ``(n, noise_dim)`` noise keyed on the seed,
+    ``stream`` and each event's ``(run, luminosityBlock, event)`` (sample 0), as the transform draws it.
+
+    What an exported network needs beside the events (the TorchScript and ONNX coffea wrappers).
+    """
+    import awkward as ak
+
+    from turbosim_hep.events.features import partons_to_features, reco_to_features
+
+    features = partons_to_features(events["Parton"]) if direction == "simulate" else reco_to_features(events)
+    ids = [ak.to_numpy(events[k]) for k in ("run", "luminosityBlock", "event")]
+    noise = event_noise(row_keys(seed, stream, *ids, 0), noise_dim)
+    return features.astype(np.float32), noise

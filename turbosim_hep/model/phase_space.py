@@ -1,0 +1,89 @@
+"""The detector's phase space in torch: which simulated events a selected full-simulation event could be.
+
+Every selected full-simulation event has exactly one isolated electron inside the tracker and exactly four jets, each
+above the jet finder's threshold, inside the calorimeter and at least the anti-kt radius R from the others (in
+rapidity and φ). :func:`inside_phase_space` is the torch twin of the scorecard's check
+(:func:`turbosim_hep.evaluation.phase_space.outside_masks` followed by the selection's own function): with one
+electron and four jets in X, an event is inside exactly when no object would have been lost. The tests compare the
+two on events built to sit on every boundary.
+
+The bounds come from the detector card that made the training data (:class:`PhaseSpaceBounds.from_card`) and travel
+with the model (the physics decoder holds them as a buffer), so a model trained on another card keeps its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+import torch
+
+__all__ = ("ELECTRON_JET_DR", "PhaseSpaceBounds", "inside_phase_space")
+
+#: ΔR(e, jet) below which the electron counts as not isolated (the scorecard's value).
+ELECTRON_JET_DR: float = 0.4
+#: Relative tolerance of E ≥ |p| (the scorecard's ``ON_SHELL_RTOL``).
+_ON_SHELL_RTOL = 1e-5
+
+
+@dataclass(frozen=True)
+class PhaseSpaceBounds:
+    """The cuts every selected full-simulation event passes [GeV, dimensionless]."""
+
+    jet_pt_min: float = 20.0
+    calo_eta_max: float = 5.0
+    jet_r: float = 0.5
+    electron_pt_min: float = 10.0
+    track_eta_max: float = 2.5
+    electron_jet_dr: float = ELECTRON_JET_DR
+
+    @classmethod
+    def from_card(cls, card: Any = None) -> PhaseSpaceBounds:
+        """The bounds of a :class:`~turbosim_hep.generation.detector_card.DetectorCard` (default: the reference one)."""
+        if card is None:
+            from turbosim_hep.generation.detector_card import DetectorCard
+
+            card = DetectorCard()
+        return cls(card.jet_pt_min, card.calo_eta_max, card.jet_r, card.electron_pt_min, card.track_eta_max)
+
+    def as_tensor(self) -> torch.Tensor:
+        """``(6,)`` float32, the field order (what the decoder stores)."""
+        return torch.tensor(astuple(self), dtype=torch.float32)
+
+    @classmethod
+    def from_tensor(cls, values: torch.Tensor) -> PhaseSpaceBounds:
+        return cls(*(float(v) for v in values.tolist()))
+
+
+def _delta_r2(a1: torch.Tensor, p1: torch.Tensor, a2: torch.Tensor, p2: torch.Tensor) -> torch.Tensor:
+    dphi = torch.remainder(p1 - p2 + torch.pi, 2.0 * torch.pi) - torch.pi
+    return (a1 - a2) ** 2 + dphi**2
+
+
+def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Tensor | None = None) -> torch.Tensor:
+    """``(n,)`` bool: the events of ``x_gev`` ``(n, 24)`` [GeV] (electron, MET, four jets) a selected full-simulation
+    event could be. ``bounds``: :class:`PhaseSpaceBounds` or its ``(6,)`` tensor (default: the reference card)."""
+    b = bounds if isinstance(bounds, PhaseSpaceBounds) else (
+        PhaseSpaceBounds() if bounds is None else PhaseSpaceBounds.from_tensor(bounds)
+    )  # fmt: skip
+    p = x_gev.detach().double().reshape(-1, 6, 4)
+    vis = p[:, [0, 2, 3, 4, 5]]
+    px, py, pz, e = vis.unbind(-1)
+    pt = torch.sqrt(px * px + py * py)
+    eta = torch.asinh(pz / pt.clamp_min(1e-12))
+    phi = torch.atan2(py, px)
+    momentum = torch.sqrt(px * px + py * py + pz * pz)
+    ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= momentum * (1.0 - _ON_SHELL_RTOL)).all(dim=1)
+    jpt, jeta, jphi = pt[:, 1:], eta[:, 1:], phi[:, 1:]
+    ok &= (jpt >= b.jet_pt_min).all(dim=1) & (jeta.abs() <= b.calo_eta_max).all(dim=1)
+    ok &= (pt[:, 0] >= b.electron_pt_min) & (eta[:, 0].abs() <= b.track_eta_max)
+    # anti-kt measures distances in rapidity
+    je, jz = e[:, 1:], pz[:, 1:]
+    jy = 0.5 * torch.log((je + jz).clamp_min(1e-300) / (je - jz).clamp_min(1e-300))
+    r2 = b.jet_r**2
+    for a in range(4):
+        for c in range(a + 1, 4):
+            ok &= _delta_r2(jy[:, a], jphi[:, a], jy[:, c], jphi[:, c]) >= r2
+    dr_ej = _delta_r2(eta[:, :1], phi[:, :1], jeta, jphi)
+    ok &= (dr_ej >= b.electron_jet_dr**2).all(dim=1)
+    return ok

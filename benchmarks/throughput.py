@@ -49,6 +49,14 @@ def _untrained_model(path: Path) -> Path:
     return path
 
 
+def _sample_partons(path: str, n: int) -> np.ndarray:
+    """``(n, 24)`` float32 parton features of the events of ``path``, repeated (in order) up to n."""
+    from turbosim_hep.evaluation.samples import load_features
+
+    z = load_features(path, split=None, max_events=n).z.astype(np.float32)
+    return np.resize(z, (n, 24))
+
+
 def _rate(fn, n: int, repeat: int = 3) -> float:
     fn()  # warm-up (numba compilation, allocator)
     best = min(_time(fn) for _ in range(repeat))
@@ -96,6 +104,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--generation-rate", type=float, default=None, help="generator events/s per core")
     parser.add_argument("--provenance", default=None, help="a generator provenance.json to read the rate from")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="take the partons from this sample (ROOT files or a directory), repeated up to --events with new event "
+        "ids: a decoder truncated to the phase space redraws as often as on real events (toy partons are softer)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -112,14 +126,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model if args.model else _untrained_model(Path(tmp) / "model.pt")
         tf = TurboSimTransform.load(model, device=args.device)
-        events = events_from_features(z=_toy_features(n, rng, False), x=_toy_features(n, rng, True))
+        z_source = _toy_features(n, rng, False) if args.data is None else _sample_partons(args.data, n)
+        events = events_from_features(z=z_source, x=_toy_features(n, rng, True))
         path = write_events(Path(tmp) / "events.root", events)
         partons = read_events(path, collections=("Parton",))
 
         decoder = tf.loaded.model.decoder
         if getattr(decoder, "physical", False):  # the physics decoder runs in GeV (what the transform calls)
             decoder = decoder.in_gev()
-            z = torch.from_numpy(_toy_features(n, rng, False)).to(tf.device)
+            z = torch.from_numpy(z_source).to(tf.device)
         else:
             z = torch.randn(n, 24, device=tf.device)
         noise = torch.randn(n, decoder.noise_dim, device=tf.device)
@@ -156,6 +171,12 @@ def main() -> None:
         f"{r_tf / r_raw_noise:5.2f}x raw + randn (target >= 0.85)"
     )
     print(f"processor end to end (ROOT->hists):   {r_proc:14,.0f} events/s   {r_proc / r_tf:5.2f}x transform (>= 0.6)")
+    if tf.redraws.events:
+        t = tf.redraws
+        print(
+            f"truncated decoder: {t.draws / t.events:.3f} draws per event ({t.redraw_rate:.1%} redraws), "
+            f"{t.at_cap / t.events:.3%} of events used all {decoder.redraw_attempts} draws (the simulate runs)"
+        )
     if onnx is None:
         print("ONNX: onnxruntime (or onnxscript) is not installed: pip install 'turbosim-hep[onnx]'")
     else:

@@ -58,6 +58,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--ema", type=float, help="decay per step of a moving average of the weights (e.g. 0.999; 0 off)")
     p.add_argument(
+        "--truncate",
+        action=argparse.BooleanOptionalAction,
+        help="physics decoder: redraw draws outside the detector's phase space (the physics preset's default)",
+    )
+    p.add_argument("--event-noise", type=int, help="physics decoder: noise shared by all objects of an event")
+    p.add_argument(
+        "--radiation",
+        action=argparse.BooleanOptionalAction,
+        help="physics decoder: a quark may lose its jet to a wide response (the physics preset's default)",
+    )
+    p.add_argument(
+        "--conditional-critic",
+        action=argparse.BooleanOptionalAction,
+        help="the critic of D(x~) judges (z, x) pairs with physics features (needs --weight d_xtilde=... and "
+        "--critic-steps)",
+    )
+    p.add_argument(
         "--selection",
         choices=("scorecard", "physics", "ks96"),
         help="model-selection criterion on validation (default scorecard: Table-1 columns + response + the share "
@@ -90,6 +107,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "layer_noise",
         "selection",
         "ema",
+        "truncate",
+        "event_noise",
+        "radiation",
+        "conditional_critic",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -120,9 +120,13 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
             "steps_per_epoch": 1000,
             "critic_steps": 0,
             "patience": 1000,
+            "truncate": True,
+            "event_noise": 4,
+            "radiation": True,
         },
-        "the toolkit's simulator: physics-structured decoder and MLP encoder, each trained by the energy score of "
-        "its conditional distribution: ℒ(x,x̃) 1, ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
+        "the toolkit's simulator: physics-structured decoder (truncated to the detector's phase space, event noise, "
+        "lost quarks) and MLP encoder, each trained by the energy score of its conditional distribution: ℒ(x,x̃) 1, "
+        "ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
     ),
 }
 
@@ -166,8 +170,19 @@ class TurboSimConfig:
         ``"mlp"`` (the paper's) or ``"physics"``
         (:class:`~turbosim_hep.model.physics_decoder.PhysicsDecoder`: per-object response networks, outputs
         physical by construction).
-    physics_context, physics_hidden, object_noise
-        Context width, hidden widths and per-object noise size of the physics decoder.
+    physics_context, physics_hidden, object_noise, event_noise
+        Context width, hidden widths, per-object and per-event (shared by all objects) noise sizes of the physics
+        decoder.
+    radiation
+        Give the physics decoder a lost-quark branch: with a probability fitted to the data (a quark without a jet
+        within ΔR 0.4, by cross-entropy), a quark's jet comes from a second, wide response network instead.
+    conditional_critic
+        The critic of D(x̃) judges pairs D(x | z) (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with
+        physics features) instead of the marginal of x̃.
+    truncate, redraw_attempts
+        Truncate the physics decoder to the detector's phase space (:mod:`turbosim_hep.model.phase_space`): a draw
+        outside it is redrawn, up to ``redraw_attempts`` draws per event in ``simulate()`` (training scores the
+        truncated draws after up to 4).
     encoder_hidden, decoder_hidden, critic_hidden
         Hidden widths; paper: encoder 256, 128, 64; decoder 64, 128, 256; critics 256, 128, 64. ReLU, linear output.
     input_noise
@@ -237,6 +252,11 @@ class TurboSimConfig:
     physics_context: int = 32
     physics_hidden: tuple[int, ...] = (64, 64)
     object_noise: int = 8
+    event_noise: int = 0
+    truncate: bool = False
+    radiation: bool = False
+    conditional_critic: bool = False
+    redraw_attempts: int = 32
     input_noise: float = 0.05
     noise_features: int = 0
     layer_noise: bool = False
@@ -292,14 +312,14 @@ class TurboSimConfig:
             raise ValueError(f"TurboSimConfig.energy_block must divide 24 (or be 0), got {self.energy_block!r}")
         if not isinstance(self.object_noise, int) or self.object_noise < 4:
             raise ValueError(f"TurboSimConfig.object_noise must be an int >= 4, got {self.object_noise!r}")
-        for name in ("noise_features", "physics_context"):
+        for name in ("noise_features", "physics_context", "event_noise"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
         for name in ("encoder_hidden", "decoder_hidden", "critic_hidden", "physics_hidden"):
             widths = getattr(self, name)
             if not isinstance(widths, tuple) or not all(isinstance(w, int) and w > 0 for w in widths):
                 raise ValueError(f"TurboSimConfig.{name} must be a tuple of positive ints, got {widths!r}")
-        for name in ("batch_size", "steps_per_epoch", "critic_steps", "patience", "val_events"):
+        for name in ("batch_size", "steps_per_epoch", "critic_steps", "patience", "val_events", "redraw_attempts"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "critic_steps" else 1):
                 raise ValueError(f"TurboSimConfig.{name} must be a positive int, got {value!r}")

@@ -15,7 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ("Critic", "critic_loss", "generator_adversarial_loss", "gradient_penalty")
+__all__ = (
+    "ConditionalCritic",
+    "Critic",
+    "critic_loss",
+    "generator_adversarial_loss",
+    "gradient_penalty",
+    "with_condition",
+)
 
 
 class Critic(nn.Module):
@@ -87,3 +94,54 @@ def generator_adversarial_loss(critic: nn.Module, fake: torch.Tensor, *, mode: s
     if mode == "density-ratio":
         return F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
     raise ValueError(f"critic mode must be 'wasserstein' or 'density-ratio', got {mode!r}")
+
+
+class ConditionalCritic(nn.Module):
+    """A critic of pairs D(x | z): the detector event beside its parton event, with physics features computed in torch.
+
+    Its input is ``(n, 48)``: normalised x then normalised z. It scores them together with the jet, dijet and trijet
+    masses and the directions of x (:func:`~turbosim_hep.model.observables.jet_observables`) and the ΔR of every
+    (jet, quark) pair, the features the scorecard's pair classifier sees: a critic of the marginal p(x) cannot tell
+    whether x̃ follows *its* z.
+    """
+
+    conditional = True
+
+    def __init__(self, *, hidden: tuple[int, ...] = (256, 128, 64)) -> None:
+        super().__init__()
+        self.net = Critic(48 + 34 + 16, hidden=hidden)
+        for name, size in (("z_mean", 24), ("z_std", 24), ("x_mean", 24), ("x_std", 24)):
+            self.register_buffer(name, torch.zeros(size) if "mean" in name else torch.ones(size), persistent=False)
+
+    def set_normalisation(self, z_mean, z_std, x_mean, x_std) -> None:
+        for name, value in (("z_mean", z_mean), ("z_std", z_std), ("x_mean", x_mean), ("x_std", x_std)):
+            getattr(self, name).copy_(torch.as_tensor(value, dtype=torch.float32))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        from turbosim_hep.model.observables import jet_observables
+
+        x_gev = inputs[..., :24] * self.x_std + self.x_mean
+        z_gev = inputs[..., 24:] * self.z_std + self.z_mean
+        observables = jet_observables(x_gev, directions=True)
+        jets = x_gev.reshape(-1, 6, 4)[:, 2:]
+        quarks = z_gev.reshape(-1, 6, 4)[:, 2:]
+
+        def eta_phi(p4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            pt = torch.sqrt(p4[..., 0] ** 2 + p4[..., 1] ** 2).clamp_min(1e-3)
+            return torch.asinh(p4[..., 2] / pt), p4[..., 0] / pt, p4[..., 1] / pt
+
+        je, jc, js = eta_phi(jets)
+        qe, qc, qs = eta_phi(quarks)
+        # 1 - cos Δφ instead of Δφ²: smooth everywhere, so the gradient penalty stays well defined
+        cos_dphi = jc[:, :, None] * qc[:, None] + js[:, :, None] * qs[:, None]
+        dr2 = (je[:, :, None] - qe[:, None]) ** 2 + 2.0 * (1.0 - cos_dphi)
+        features = torch.cat([inputs, *observables.values(), torch.log1p(dr2.reshape(-1, 16))], dim=-1)
+        return self.net(features)
+
+
+def with_condition(critic: nn.Module, samples: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """What ``critic`` reads of detector ``samples`` ``(n, 24)`` or ``(k, n, 24)``: the samples themselves, or for a
+    :class:`ConditionalCritic` the samples beside their parton events ``z`` ``(n, 24)`` (``(..., 48)``)."""
+    if not getattr(critic, "conditional", False):
+        return samples
+    return torch.cat([samples, z.expand(*samples.shape[:-1], z.shape[-1])], dim=-1)

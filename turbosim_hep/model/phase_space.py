@@ -47,8 +47,8 @@ class PhaseSpaceBounds:
         return cls(card.jet_pt_min, card.calo_eta_max, card.jet_r, card.electron_pt_min, card.track_eta_max)
 
     def as_tensor(self) -> torch.Tensor:
-        """``(6,)`` float32, the field order (what the decoder stores)."""
-        return torch.tensor(astuple(self), dtype=torch.float32)
+        """``(6,)`` float64, in the field order."""
+        return torch.tensor(astuple(self), dtype=torch.float64)
 
     @classmethod
     def from_tensor(cls, values: torch.Tensor) -> PhaseSpaceBounds:

@@ -26,14 +26,23 @@ import torch
 from torch import nn
 
 from turbosim_hep.constants import M_ELECTRON_GEV
+from turbosim_hep.model.phase_space import PhaseSpaceBounds
 
-__all__ = ("PhysicsDecoder",)
+__all__ = ("MATCH_DR", "PhysicsDecoder", "lost_quarks")
 
 _N_PARTONS = 6
+_N_QUARKS = 4
+#: ΔR within which a jet counts as the quark's own (the data's labels of the lost-quark head).
+MATCH_DR = 0.4
 _PARTON_FEATURES = 5
 #: Z slot of each visible object, and which response network simulates it (0 electron, 1 b quark, 2 light quark).
 _VISIBLE_SLOTS = (0, 2, 3, 4, 5)
 _RESPONSE_OF_SLOT = {0: 0, 2: 1, 3: 1, 4: 2, 5: 2}
+#: Objects (indices into _VISIBLE_SLOTS, a slice) each response network simulates, and the pair flag of each object.
+_OBJECTS_OF_RESPONSE = ((0, 1), (1, 3), (3, 5))
+_PAIR_FLAGS = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])
+#: (b or light, which of the pair) of the quarks b, bbar, u, dbar: the radiation response's type inputs.
+_TYPE_FLAGS = torch.tensor([[1.0, -1.0], [1.0, 1.0], [-1.0, -1.0], [-1.0, 1.0]])
 _MIN_JET_MASS_GEV = 1.0
 _JET_MASS_SCALE_GEV = 10.0
 _RECOIL_SCALE_GEV = 20.0
@@ -55,14 +64,36 @@ def _mlp(n_in: int, hidden: tuple[int, ...], n_out: int) -> nn.Sequential:
     return nn.Sequential(*layers, last)
 
 
+def _asinh(x: torch.Tensor) -> torch.Tensor:
+    # torch.asinh (and atan2 below) are scalar loops on a CPU core: 20 ns per value, 15 % of the decoder's forward
+    # (profiled with torch.profiler); the vectorised log/sqrt form is 4x faster and equal to float32 rounding
+    a = x.abs()
+    return torch.sign(x) * torch.log(a + torch.sqrt(a * a + 1.0))  # copysign does not export to ONNX
+
+
+def _pt_eta_dir(p4: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """pT [GeV] (≥ 1 MeV), η, cos φ, sin φ of ``(..., 4)`` four-vectors (no atan2: see :func:`_asinh`)."""
+    px, py, pz, _ = p4.unbind(-1)
+    pt = torch.sqrt(px * px + py * py).clamp_min(1e-3)
+    return pt, _asinh(pz / pt), px / pt, py / pt
+
+
+def lost_quarks(z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
+    """``(n, 4)`` float 0/1: quark b, b̄, u, d̄ of ``z_gev`` has no jet of ``x_gev`` (both ``(n, 24)`` [GeV]) within
+    :data:`MATCH_DR` (the labels of the lost-quark head; 23 % of the reference sample's quarks)."""
+    _, q_eta, q_cos, q_sin = _pt_eta_dir(z_gev.reshape(-1, _N_PARTONS, 4)[:, 2:])
+    _, j_eta, j_cos, j_sin = _pt_eta_dir(x_gev.reshape(-1, _N_PARTONS, 4)[:, 2:])
+    cos_dphi = q_cos[:, :, None] * j_cos[:, None] + q_sin[:, :, None] * j_sin[:, None]
+    sin_dphi = q_sin[:, :, None] * j_cos[:, None] - q_cos[:, :, None] * j_sin[:, None]
+    dr2 = (q_eta[:, :, None] - j_eta[:, None]) ** 2 + torch.atan2(sin_dphi, cos_dphi) ** 2
+    return (dr2.min(dim=2).values > MATCH_DR**2).float()
+
+
 def parton_features(p4: torch.Tensor) -> torch.Tensor:
     """``(..., 4)`` px, py, pz, E [GeV] -> ``(..., 5)`` log(pT/50 GeV), η/2, sin φ, cos φ, log(E/100 GeV)."""
-    px, py, pz, e = p4.unbind(-1)
-    pt = torch.sqrt(px * px + py * py).clamp_min(1e-3)
-    eta = torch.asinh(pz / pt)
-    phi = torch.atan2(py, px)
-    energy = e.clamp_min(1e-3)
-    return torch.stack([torch.log(pt / 50.0), eta / 2.0, torch.sin(phi), torch.cos(phi), torch.log(energy / 100.0)], -1)
+    pt, eta, cos_phi, sin_phi = _pt_eta_dir(p4)
+    energy = p4[..., 3].clamp_min(1e-3)
+    return torch.stack([torch.log(pt / 50.0), eta / 2.0, sin_phi, cos_phi, torch.log(energy / 100.0)], -1)
 
 
 class _GeVView(nn.Module):
@@ -72,6 +103,9 @@ class _GeVView(nn.Module):
         super().__init__()
         self.decoder = decoder
         self.noise_dim = decoder.noise_dim
+        #: The bounds simulate() redraws into (``None``: the model was trained without truncation), and how often.
+        self.phase_space = decoder.phase_space
+        self.redraw_attempts = decoder.redraw_attempts
 
     def forward(self, z_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         n = z_gev.shape[0]
@@ -101,11 +135,19 @@ class PhysicsDecoder(nn.Module):
         Standard normals per visible object (≥ 4): the object's own randomness.
     met_noise
         Standard normals of the recoil and pzMiss heads.
+    event_noise
+        Standard normals shared by all objects of an event (they enter the event context): where a correlated
+        response lives (a jet energy scale common to the jets, recoil, radiation that shifts several objects).
+    phase_space
+        The detector's phase space (:class:`~turbosim_hep.model.phase_space.PhaseSpaceBounds`) the model was trained
+        to be truncated to: draws outside it are redrawn, up to ``redraw_attempts`` draws per event (training
+        scores the truncated draws; ``simulate()`` redraws with the event's next keyed noise). ``None``: no
+        truncation.
 
     Attributes
     ----------
     noise_dim : int
-        ``5 * object_noise + met_noise`` standard normals per event.
+        ``5 * object_noise + met_noise + event_noise`` standard normals per event, in that order.
 
     Example
     -------
@@ -123,15 +165,36 @@ class PhysicsDecoder(nn.Module):
         hidden: tuple[int, ...] = (64, 64),
         object_noise: int = 8,
         met_noise: int = 8,
+        event_noise: int = 0,
+        phase_space: PhaseSpaceBounds | None = None,
+        redraw_attempts: int = 32,
+        radiation: bool = False,
     ) -> None:
         super().__init__()
         if object_noise < 4:
             raise ValueError(f"object_noise must be at least 4, got {object_noise!r}")
+        if event_noise < 0 or redraw_attempts < 1:
+            raise ValueError(f"need event_noise >= 0, redraw_attempts >= 1; got {event_noise!r}, {redraw_attempts!r}")
         self.object_noise = int(object_noise)
         self.met_noise = int(met_noise)
-        self.noise_dim = len(_VISIBLE_SLOTS) * self.object_noise + self.met_noise
+        self.event_noise = int(event_noise)
+        self.phase_space = phase_space
+        self.redraw_attempts = int(redraw_attempts)
+        self.radiation = bool(radiation)
+        n_switch = _N_QUARKS if self.radiation else 0
+        self.noise_dim = len(_VISIBLE_SLOTS) * self.object_noise + self.met_noise + self.event_noise + n_switch
         n_parton_in = _N_PARTONS * _PARTON_FEATURES
-        self.context = nn.Sequential(nn.Linear(n_parton_in, hidden[0]), nn.SiLU(), nn.Linear(hidden[0], context_dim))
+        n_context_in = n_parton_in + self.event_noise
+        self.context = nn.Sequential(nn.Linear(n_context_in, hidden[0]), nn.SiLU(), nn.Linear(hidden[0], context_dim))
+        if self.radiation:
+            # P(quark k has no jet within ΔR 0.4 | z), fitted to the data's matching (:meth:`lost_logits`), and the
+            # response of a quark that lost its jet: the jet the selection counted instead (radiation, a merged or
+            # split jet), drawn around the quark with a wide, learned spread
+            self.lost = nn.Sequential(
+                nn.Linear(n_parton_in, hidden[0]), nn.SiLU(), nn.Linear(hidden[0], hidden[0]), nn.SiLU(),
+                nn.Linear(hidden[0], _N_QUARKS),
+            )  # fmt: skip
+            self.radiation_response = _mlp(_PARTON_FEATURES + 2 + context_dim + self.object_noise, hidden, 4)
         n_resp_in = _PARTON_FEATURES + 1 + context_dim + self.object_noise  # + which of the pair (b or bbar, ...)
         self.responses = nn.ModuleList([_mlp(n_resp_in, hidden, 4) for _ in range(3)])
         self.recoil = _mlp(context_dim + 4 + self.met_noise, hidden, 3)
@@ -159,33 +222,55 @@ class PhysicsDecoder(nn.Module):
             noise = torch.randn(n, self.noise_dim, dtype=z_gev.dtype, device=z_gev.device)
         p4 = z_gev.reshape(n, _N_PARTONS, 4)
         feats = parton_features(p4)  # (n, 6, 5)
-        context = self.context(feats.reshape(n, -1))
+        n_obj = len(_VISIBLE_SLOTS) * self.object_noise
+        met_noise = noise[:, n_obj : n_obj + self.met_noise]
+        context_in = feats.reshape(n, -1)
+        if self.event_noise:  # shared by every object: common mismeasurement, recoil, radiation
+            e0 = n_obj + self.met_noise
+            context_in = torch.cat([context_in, noise[:, e0 : e0 + self.event_noise]], dim=-1)
+        context = self.context(context_in)
 
-        object_noise = noise[:, : len(_VISIBLE_SLOTS) * self.object_noise].reshape(n, len(_VISIBLE_SLOTS), -1)
-        inputs = []
-        for k, slot in enumerate(_VISIBLE_SLOTS):
-            pair_flag = torch.full((n, 1), -1.0 if slot in (2, 4) else 1.0, device=z_gev.device, dtype=feats.dtype)
-            inputs.append(torch.cat([feats[:, slot], pair_flag, context, object_noise[:, k]], dim=-1))
-        # one call per response network over all objects of its type (b and bbar together, u and dbar together)
-        out_delta = [None] * len(_VISIBLE_SLOTS)
-        for net_index, net in enumerate(self.responses):
-            ks = [k for k, s in enumerate(_VISIBLE_SLOTS) if _RESPONSE_OF_SLOT[s] == net_index]
-            res = net(torch.cat([inputs[k] for k in ks], dim=0)).reshape(len(ks), n, -1).unbind(0)
-            for k, r in zip(ks, res, strict=True):
-                out_delta[k] = r
-        delta = torch.stack(out_delta, dim=1)  # (n, 5, 4)
+        object_noise = noise[:, :n_obj].reshape(n, len(_VISIBLE_SLOTS), -1)
+        # one call per response network over all objects of its type (b and bbar together, u and dbar together);
+        # its first layer W·[parton, pair flag, context, noise] is applied block by block, the context block once
+        # per network instead of once per object, and no (n, 46) inputs are concatenated: 1.3x faster forward
+        parts = []
+        for net, (k0, k1) in zip(self.responses, _OBJECTS_OF_RESPONSE, strict=True):
+            first, w = net[0], net[0].weight
+            n_feat, n_ctx = _PARTON_FEATURES, context.shape[-1]
+            flags = _PAIR_FLAGS[k0:k1].to(w)
+            bias = first.bias + flags[:, None] * w[:, n_feat]  # (objects, hidden): the pair flag folded in
+            w_context = w[:, n_feat + 1 : n_feat + 1 + n_ctx].T.repeat(1, k1 - k0)
+            hidden = torch.addmm(bias.reshape(1, -1), context, w_context)
+            hidden = hidden.reshape(n, k1 - k0, -1)
+            own = torch.cat([feats[:, _VISIBLE_SLOTS[k0] : _VISIBLE_SLOTS[k1 - 1] + 1], object_noise[:, k0:k1]], -1)
+            w_own = torch.cat([w[:, :n_feat], w[:, n_feat + 1 + n_ctx :]], dim=1)
+            hidden = hidden + torch.matmul(own, w_own.T)  # (n, objects, hidden)
+            parts.append(net[1:](hidden.reshape(n * (k1 - k0), -1)).reshape(n, k1 - k0, -1))
+        delta = torch.cat(parts, dim=1)  # (n, 5, 4), objects in _VISIBLE_SLOTS order
+        if self.radiation:
+            u = 0.5 * (1.0 + torch.erf(noise[:, -_N_QUARKS:] * 0.7071067811865476))  # uniforms from the switch noise
+            lost = (u < torch.sigmoid(self.lost(feats.reshape(n, -1)))).flatten()  # (n * 4,) event-major
+            rows = torch.nonzero(lost).flatten()  # only the lost quarks (a fifth) go through the wide response
+            event, quark = rows // _N_QUARKS, rows % _N_QUARKS
+            rad_in = torch.cat(
+                [feats[event, 2 + quark], _TYPE_FLAGS.to(feats)[quark], context[event], object_noise[event, 1 + quark]],
+                dim=-1,
+            )
+            quark_delta = delta[:, 1:].reshape(n * _N_QUARKS, -1).index_put((rows,), self.radiation_response(rad_in))
+            delta = torch.cat([delta[:, :1], quark_delta.reshape(n, _N_QUARKS, -1)], dim=1)
 
         visible = p4[:, list(_VISIBLE_SLOTS)]
-        px, py, pz, _ = visible.unbind(-1)
-        pt = torch.sqrt(px * px + py * py).clamp_min(1e-3)
-        eta = torch.asinh(pz / pt)
-        phi = torch.atan2(py, px)
+        pt, eta, cos_phi, sin_phi = _pt_eta_dir(visible)
         pt_r = pt * torch.exp(delta[..., 0].clamp(-6.0, 3.0))
         eta_r = (eta + delta[..., 1]).clamp(-6.0, 6.0)
-        phi_r = phi + delta[..., 2]
-        mass = _MIN_JET_MASS_GEV + _JET_MASS_SCALE_GEV * torch.nn.functional.softplus(delta[..., 3])
+        cos_d, sin_d = torch.cos(delta[..., 2]), torch.sin(delta[..., 2])  # φ_reco = φ + Δφ, rotated without atan2
+        m_raw = delta[..., 3]  # softplus, vectorised (torch's is a scalar loop on CPU, 20 ns per value)
+        mass = _MIN_JET_MASS_GEV + _JET_MASS_SCALE_GEV * (m_raw.clamp_min(0.0) + torch.log1p(torch.exp(-m_raw.abs())))
         mass = torch.cat([torch.full_like(mass[:, :1], M_ELECTRON_GEV), mass[:, 1:]], dim=1)
-        rpx, rpy, rpz = pt_r * torch.cos(phi_r), pt_r * torch.sin(phi_r), pt_r * torch.sinh(eta_r)
+        rpx = pt_r * (cos_phi * cos_d - sin_phi * sin_d)
+        rpy = pt_r * (sin_phi * cos_d + cos_phi * sin_d)
+        rpz = pt_r * torch.sinh(eta_r)
         p_abs = torch.sqrt(rpx * rpx + rpy * rpy + rpz * rpz)
         energy = torch.sqrt(p_abs * p_abs + mass * mass)
         # a 1 GeV mass on a 3 TeV forward jet is below float32 rounding: keep E - |p| above it, so that a mass
@@ -196,7 +281,7 @@ class PhysicsDecoder(nn.Module):
 
         mismeasured = (reco[..., :2] - visible[..., :2]).sum(dim=1)  # (n, 2)
         summary = torch.cat([mismeasured / 50.0, reco[..., 2].sum(dim=1, keepdim=True) / 500.0, pt_r[:, :1] / 50.0], -1)
-        head = self.recoil(torch.cat([context, summary, noise[:, -self.met_noise :]], dim=-1))
+        head = self.recoil(torch.cat([context, summary, met_noise], dim=-1))
         met_xy = p4[:, 1, :2] - mismeasured + _RECOIL_SCALE_GEV * head[:, :2]
         pz_miss = -reco[..., 2].sum(dim=1) + _PZ_SCALE_GEV * torch.sinh(head[:, 2].clamp(-8.0, 8.0))
         met_e = torch.sqrt(met_xy[:, 0] ** 2 + met_xy[:, 1] ** 2 + pz_miss**2)
@@ -206,6 +291,10 @@ class PhysicsDecoder(nn.Module):
         order = torch.argsort(jets[..., 0] ** 2 + jets[..., 1] ** 2, dim=1, descending=True)
         jets = torch.gather(jets, 1, order[..., None].expand(-1, -1, 4))
         return torch.cat([reco[:, 0], met, jets.reshape(n, 16)], dim=-1)
+
+    def lost_logits(self, z_gev: torch.Tensor) -> torch.Tensor:
+        """``(n, 4)`` logits of P(quark b, b̄, u, d̄ has no jet within :data:`MATCH_DR` | z) (radiation head)."""
+        return self.lost(parton_features(z_gev.reshape(len(z_gev), _N_PARTONS, 4)).reshape(len(z_gev), -1))
 
     def extra_repr(self) -> str:
         return f"noise_dim={self.noise_dim}"

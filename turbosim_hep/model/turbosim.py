@@ -10,16 +10,22 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
-from turbosim_hep.model.critics import Critic, critic_loss
+from turbosim_hep.model.critics import ConditionalCritic, Critic, critic_loss, with_condition
 from turbosim_hep.model.losses import loss_terms, weighted_total
 from turbosim_hep.model.networks import StochasticMLP
-from turbosim_hep.model.physics_decoder import PhysicsDecoder
+from turbosim_hep.model.phase_space import PhaseSpaceBounds
+from turbosim_hep.model.physics_decoder import PhysicsDecoder, lost_quarks
+from turbosim_hep.model.redraw import draw_inside
 
 __all__ = ("TurboSim", "needed_samples")
+
+#: Draws per event a truncated decoder may take in training (the rare event still outside keeps its last draw).
+TRAINING_REDRAWS = 4
 
 _SAMPLE_DEPS = {"z_tilde": (), "x_hat": ("z_tilde",), "x_tilde": (), "z_hat": ("x_tilde",)}
 
@@ -55,12 +61,23 @@ class TurboSim(nn.Module):
         self.encoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.encoder_hidden, **noise)
         if config.decoder_kind == "physics":
             self.decoder = PhysicsDecoder(
-                context_dim=config.physics_context, hidden=config.physics_hidden, object_noise=config.object_noise
+                context_dim=config.physics_context,
+                hidden=config.physics_hidden,
+                object_noise=config.object_noise,
+                event_noise=config.event_noise,
+                phase_space=PhaseSpaceBounds.from_card() if config.truncate else None,
+                redraw_attempts=config.redraw_attempts,
+                radiation=config.radiation,
             )
         else:
             self.decoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.decoder_hidden, **noise)
         self.critics = nn.ModuleDict(
-            {name: Critic(N_FEATURES, hidden=config.critic_hidden) for name in config.active_critics}
+            {
+                name: ConditionalCritic(hidden=config.critic_hidden)
+                if config.conditional_critic and name == "x_tilde"
+                else Critic(N_FEATURES, hidden=config.critic_hidden)
+                for name in config.active_critics
+            }
         )
         self.register_buffer("x_mean", torch.zeros(N_FEATURES), persistent=False)
         self.register_buffer("x_std", torch.ones(N_FEATURES), persistent=False)
@@ -74,8 +91,9 @@ class TurboSim(nn.Module):
         with torch.no_grad():
             self.x_mean.copy_(torch.as_tensor(x_mean, dtype=torch.float32))
             self.x_std.copy_(torch.as_tensor(x_std, dtype=torch.float32))
-            if isinstance(self.decoder, PhysicsDecoder):
-                self.decoder.set_normalisation(z_mean, z_std, x_mean, x_std)
+            for net in (self.decoder, *self.critics.values()):
+                if isinstance(net, PhysicsDecoder | ConditionalCritic):
+                    net.set_normalisation(z_mean, z_std, x_mean, x_std)
 
     def x_to_gev(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised X ``(..., 24)`` to GeV."""
@@ -87,6 +105,31 @@ class TurboSim(nn.Module):
 
     def _noise(self, net: nn.Module, n: int, like: torch.Tensor, generator: torch.Generator | None):
         return torch.randn(n, net.noise_dim, generator=generator, device=like.device, dtype=torch.float32)
+
+    def _decode(self, z: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """D(z) in normalised units. A truncated physics decoder first finds, without gradients, noise whose draw lies
+        in the phase space (fresh noise for the events outside, up to :data:`TRAINING_REDRAWS` draws each), then
+        decodes once with it: training scores the truncated draws at 1.5x the cost of an untruncated step, where
+        back-propagating through every redraw cost 2x."""
+        decoder = self.decoder
+        noise = self._noise(decoder, len(z), z, generator)
+        if getattr(decoder, "phase_space", None) is None:
+            return decoder(z, noise)
+        z_gev = z.detach() * decoder.z_std + decoder.z_mean
+        redrawn: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+        def draw(rows: torch.Tensor | None, attempt: int) -> torch.Tensor:
+            if rows is None:
+                return decoder.simulate_gev(z_gev, noise)
+            fresh = self._noise(decoder, len(rows), z, generator)
+            redrawn.append((rows, fresh))
+            return decoder.simulate_gev(z_gev[rows], fresh)
+
+        with torch.no_grad():
+            draw_inside(draw, len(z), decoder.phase_space, attempts=TRAINING_REDRAWS)
+        for rows, fresh in redrawn:  # later attempts overwrite earlier ones: each event keeps its last draw's noise
+            noise[rows] = fresh
+        return decoder(z, noise)
 
     def draw_samples(
         self,
@@ -107,9 +150,9 @@ class TurboSim(nn.Module):
             if name == "z_tilde":
                 flat[name] = self.encoder(flat["x"], self._noise(self.encoder, rows, x, generator))
             elif name == "x_hat":
-                flat[name] = self.decoder(flat["z_tilde"], self._noise(self.decoder, rows, x, generator))
+                flat[name] = self._decode(flat["z_tilde"], generator)
             elif name == "x_tilde":
-                flat[name] = self.decoder(flat["z"], self._noise(self.decoder, rows, z, generator))
+                flat[name] = self._decode(flat["z"], generator)
             else:
                 flat[name] = self.encoder(flat["x_tilde"], self._noise(self.encoder, rows, z, generator))
             out[name] = flat[name].reshape(draws, n, -1)
@@ -130,7 +173,15 @@ class TurboSim(nn.Module):
         which = tuple({**SUPERVISED_TERMS, **ADVERSARIAL_TERMS}[t][0] for t in terms)
         samples = self.draw_samples(z, x, which, draws=self.config.draws, generator=generator)
         values = loss_terms(samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev)
-        return weighted_total(values, self.config), values
+        total = weighted_total(values, self.config)
+        if getattr(self.decoder, "radiation", False):
+            # the lost-quark head has its own parameters: its cross-entropy trains it alone, at weight 1
+            dec = self.decoder
+            z_gev, x_gev = z * dec.z_std + dec.z_mean, x * dec.x_std + dec.x_mean
+            labels = lost_quarks(z_gev, x_gev)
+            values["lost_quarks"] = F.binary_cross_entropy_with_logits(dec.lost_logits(z_gev), labels)
+            total = total + values["lost_quarks"]
+        return total, values
 
     def critic_loss(
         self, z: torch.Tensor, x: torch.Tensor, *, generator: torch.Generator | None = None
@@ -142,11 +193,11 @@ class TurboSim(nn.Module):
             samples = self.draw_samples(z, x, tuple(self.critics), draws=self.config.draws, generator=generator)
         values = {}
         for name, critic in self.critics.items():
-            fake = samples[name]
-            real = samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]].repeat(fake.shape[0], 1)
+            fake = with_condition(critic, samples[name], samples["z"])  # (k, n, 24 or 48)
+            real = with_condition(critic, samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]], samples["z"])
             values[name] = critic_loss(
                 critic,
-                real,
+                real.repeat(fake.shape[0], 1),
                 fake.reshape(-1, fake.shape[-1]),
                 mode=self.config.critic_mode,
                 gp_weight=self.config.gp_weight(name),

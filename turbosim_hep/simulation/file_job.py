@@ -163,6 +163,8 @@ def simulate_file(
     :func:`~turbosim_hep.io.lhe.read_lhe` (or taken from ``lhe_sample``); its ``genWeight`` is carried over.
     """
     max_rows = MAX_ROWS_PER_CALL if max_rows is None else int(max_rows)
+    tally = getattr(transform, "redraws", None)
+    before = None if tally is None else tally.as_dict()
     side = sidecar_path(dst)
     previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
@@ -209,5 +211,9 @@ def simulate_file(
                 tmp.write_bytes(previous)
         raise
     entries = open_tree(dst).num_entries
-    _write_sidecar(side, {**record, "output": {"sha256": file_sha256(dst), "entries": entries}})
+    output = {"sha256": file_sha256(dst), "entries": entries}
+    if before is not None and tally.events > before["events"]:  # a decoder truncated to the phase space
+        events, draws = tally.events - before["events"], tally.draws - before["draws"]
+        output["redraws"] = {"draws_per_event": draws / events, "at_cap": tally.at_cap - before["at_cap"]}
+    _write_sidecar(side, {**record, "output": output})
     return dst

@@ -16,7 +16,7 @@ import numpy as np
 from turbosim_hep.events.keys import GOLDEN, hash_ids, splitmix64
 from turbosim_hep.physics.jit import jit
 
-__all__ = ("STREAMS", "event_noise", "event_noise_reference", "row_keys")
+__all__ = ("STREAMS", "event_noise", "event_noise_reference", "redraw_keys", "row_keys")
 
 #: Independent noise streams: one per network call, so simulate and unfold never share numbers.
 STREAMS: dict[str, int] = {"simulate": 1, "unfold": 2, "simulate_after_unfold": 3, "unfold_after_simulate": 4}
@@ -30,6 +30,16 @@ def row_keys(
 ) -> np.ndarray:
     """One uint64 key per event from the model seed, the stream and the event's ids; shape ``(n,)``."""
     return hash_ids(seed, stream, run, luminosity_block, event, sample)
+
+
+def redraw_keys(keys: np.ndarray, attempt: int) -> np.ndarray:
+    """The keys of an event's ``attempt``-th draw (0: ``keys`` themselves): a truncated decoder redraws an event
+    outside the phase space with the noise of its next key, so the draw kept depends on the event's ids only."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    if attempt == 0:
+        return keys
+    with np.errstate(over="ignore"):
+        return splitmix64(keys ^ (np.uint64(attempt) * np.uint64(0xD1B54A32D192ED03)))
 
 
 @jit

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable
@@ -36,15 +37,38 @@ from turbosim_hep.events.features import (
 from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.runtime.seeds import check_seed
-from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.simulation.noise import STREAMS, event_noise, redraw_keys, row_keys
 from turbosim_hep.simulation.registry import open_model
 
-__all__ = ("Affine", "EventTransform", "affine")
+__all__ = ("Affine", "EventTransform", "RedrawTally", "affine")
 
 #: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
 Affine = tuple[np.ndarray, np.ndarray]
 
 _IDS = ("run", "luminosityBlock", "event")
+
+
+@dataclasses.dataclass
+class RedrawTally:
+    """How often a decoder truncated to the phase space redrew: events simulated, draws made, events that hit the
+    cap (``at_cap``: still redrawing at the last attempt; those outside after it keep their last draw)."""
+
+    events: int = 0
+    draws: int = 0
+    at_cap: int = 0
+
+    def add(self, used: np.ndarray, cap: int, *, outside: int) -> None:
+        self.events += len(used)
+        self.draws += int(used.sum())
+        self.at_cap += int(outside)
+
+    @property
+    def redraw_rate(self) -> float:
+        """Redraws per simulated event (0: every first draw was inside)."""
+        return (self.draws - self.events) / self.events if self.events else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"events": self.events, "draws": self.draws, "at_cap": self.at_cap, "redraw_rate": self.redraw_rate}
 
 
 class EventTransform:
@@ -78,6 +102,8 @@ class EventTransform:
         self.seed = check_seed(loaded.config.seed if seed is None else seed)
         self.batch_size = int(batch_size)
         self.model_sha256 = model_sha256
+        #: Draws the truncated decoder took so far (:class:`RedrawTally`; all zero for a model without truncation).
+        self.redraws = RedrawTally()
 
     @classmethod
     def _read(cls, model_file: ModelFile, device: str | None):
@@ -128,17 +154,38 @@ class EventTransform:
         if features.ndim != 2 or features.shape[1] != N_FEATURES:
             raise ValueError(f"features must have shape (n, {N_FEATURES}), got {features.shape!r}")
         out = np.empty((len(features), N_FEATURES), dtype=np.float32)
+        bounds = getattr(net, "phase_space", None) if direction == "simulate" else None
         with torch.inference_mode():
             for start in range(0, len(features), self.batch_size):
                 sl = slice(start, start + self.batch_size)
                 inputs = features[sl].astype(np.float32)
                 if affine_in is not None:
                     inputs = inputs * affine_in[0] + affine_in[1]
-                noise = event_noise(keys[sl], net.noise_dim)
-                result = net(torch.from_numpy(inputs).to(self.device), torch.from_numpy(noise).to(self.device))
+                inputs = torch.from_numpy(inputs).to(self.device)
+                if bounds is None:
+                    result = net(inputs, torch.from_numpy(event_noise(keys[sl], net.noise_dim)).to(self.device))
+                else:
+                    result = self._draw_truncated(net, inputs, keys[sl], bounds)
                 result = result.float().cpu().numpy()
                 out[sl] = result if affine_out is None else result * affine_out[0] + affine_out[1]
         return out
+
+    def _draw_truncated(self, net, inputs, keys: np.ndarray, bounds):
+        """D(z) of a decoder truncated to the phase space [GeV]: an event outside it is redrawn with the noise of its
+        next key (:func:`~turbosim_hep.simulation.noise.redraw_keys`); the draws are counted in :attr:`redraws`."""
+        import torch
+
+        from turbosim_hep.model.redraw import draw_inside
+
+        def draw(rows, attempt: int):
+            k = keys if rows is None else keys[rows.cpu().numpy()]
+            noise = torch.from_numpy(event_noise(redraw_keys(k, attempt), net.noise_dim)).to(self.device)
+            return net(inputs if rows is None else inputs[rows], noise)
+
+        result, used = draw_inside(draw, len(inputs), bounds, attempts=net.redraw_attempts)
+        used = used.cpu().numpy()
+        self.redraws.add(used, net.redraw_attempts, outside=int((used == net.redraw_attempts).sum()))
+        return result
 
     def _keys(self, stream: str, n: int, run, luminosity_block, event, sample) -> np.ndarray:
         if event is None:

@@ -1,0 +1,49 @@
+"""The truncated decoder: draws outside the detector's phase space are redrawn, each event on its own.
+
+A selected full-simulation event is a draw of p(x | z) *given* that it lies in the detector's phase space R (the
+selection kept it). If D(z) draws from p(x | z), redrawing until the draw lies in R gives exactly
+p(x | z, x ∈ R) = p(x | z) 1[x ∈ R] / P(R | z): the truncated distribution, which is what the selected data are.
+Training scores these truncated draws; ``simulate()`` makes them with the event's next keyed noise, so the result
+stays a pure function of the event's ids.
+
+:func:`draw_inside` is shared by both: it only needs a function that draws for a subset of rows at attempt a.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from turbosim_hep.model.phase_space import PhaseSpaceBounds, inside_phase_space
+
+__all__ = ("draw_inside",)
+
+
+def draw_inside(
+    draw: Callable[[torch.Tensor | None, int], torch.Tensor],
+    n: int,
+    bounds: PhaseSpaceBounds,
+    *,
+    attempts: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draws ``(n, 24)`` [GeV] inside ``bounds``, and the draws each event took ``(n,)`` int64.
+
+    ``draw(rows, a)`` returns the ``a``-th draw (a = 0, 1, ...) of the events ``rows`` (an index tensor; ``None`` for
+    all ``n`` events), ``(len(rows), 24)`` [GeV]. Events still outside after ``attempts`` draws keep their last
+    draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.model.phase_space.inside_phase_space`).
+    Gradients flow through the kept draws.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts!r}")
+    x = draw(None, 0)
+    used = torch.ones(n, dtype=torch.int64, device=x.device)
+    rows = torch.nonzero(~inside_phase_space(x, bounds)).flatten()
+    for attempt in range(1, attempts):
+        if len(rows) == 0:
+            break
+        new = draw(rows, attempt)
+        x = x.index_put((rows,), new)
+        used[rows] += 1
+        rows = rows[~inside_phase_space(new, bounds)]
+    return x, used

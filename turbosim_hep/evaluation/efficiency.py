@@ -98,7 +98,7 @@ def binned_efficiency(eps: np.ndarray, passed: np.ndarray, values: np.ndarray, e
 def calibration(eps: np.ndarray, passed: np.ndarray, *, n_bins: int = 10) -> dict[str, Any]:
     """Reliability of ε: :func:`binned_efficiency` in ``n_bins`` bins of ε holding equal numbers of events."""
     edges = np.unique(np.quantile(np.asarray(eps, float), np.linspace(0.0, 1.0, n_bins + 1)))
-    edges[0], edges[-1] = 0.0, 1.0 + 1e-9
+    edges[0], edges[-1] = 0.0, float(np.max(eps)) + 1e-9
     return binned_efficiency(eps, passed, eps, edges)
 
 

@@ -70,12 +70,13 @@ def efficiency_figure(
     panels = [*report["bins"].items(), ("efficiency", report["calibration"])]
     with style():
         fig, axes = plt.subplots(
-            2, len(panels), figsize=(6.5 * len(panels), 7.5), gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05},
+            2, len(panels), figsize=(8.0 * len(panels), 7.5),
+            gridspec_kw={"height_ratios": (3, 1), "hspace": 0.05, "wspace": 0.3},
             sharex="col", squeeze=False,
         )  # fmt: skip
         for i, (name, rows) in enumerate(panels):
             draw_efficiency(axes[0, i], axes[1, i], rows, xlabel=OBSERVABLE_LABELS.get(name, name))
-            header_label(axes[0, i], "efficiency" if name != "efficiency" else "calibration")
+            header_label(axes[0, i], "" if name != "efficiency" else "calibration")
         paths = save_figure(fig, stem, formats=formats)
         plt.close(fig)
     return paths

@@ -23,6 +23,7 @@ VERBS: tuple[str, ...] = (
     "demo",
     "generate",
     "train",
+    "train_efficiency",
     "evaluate",
     "simulate",
     "export",

@@ -36,6 +36,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="refuse a Les Houches event of another decay channel (default: count and skip it)",
     )
+    chosen = p.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--selected-input",
+        dest="selected_input",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the partons passed the selection the model was trained on: every event comes back as selected, no extra "
+        "branch (the default for ROOT files other than 'turbosim generate --no-select' output)",
+    )
+    chosen.add_argument(
+        "--unselected-input",
+        dest="selected_input",
+        action="store_const",
+        const=False,
+        help="the partons were never selected (the default for Les Houches files and 'turbosim generate --no-select' "
+        "output): each event gets passSelection (drawn with the model's efficiency eps(z)) and the weight "
+        "efficiency; the model needs an efficiency ('turbosim train-efficiency')",
+    )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -64,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             client=client,
             lhe_run=args.run,
             strict=args.strict,
+            selected_input=args.selected_input,
         )
     for line in done.lhe_summaries:
         print(line)

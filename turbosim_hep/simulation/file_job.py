@@ -161,6 +161,8 @@ def simulate_file(
 
     A Les Houches input (its record's settings hold ``lhe_run`` and ``lhe_strict``) is read with
     :func:`~turbosim_hep.io.lhe.read_lhe` (or taken from ``lhe_sample``); its ``genWeight`` is carried over.
+    Settings with ``"selected_input": False`` mark unselected partons: the output gets ``passSelection`` and
+    ``efficiency`` (:meth:`~turbosim_hep.simulation.transform.EventTransform.simulate`).
     """
     max_rows = MAX_ROWS_PER_CALL if max_rows is None else int(max_rows)
     tally = getattr(transform, "redraws", None)
@@ -169,6 +171,7 @@ def simulate_file(
     previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
     settings = record["settings"]
+    selected_input = bool(settings.get("selected_input", True))
     if "lhe_run" in settings:
         source = _lhe_chunks(src, settings, step_size, lhe_sample)
     else:
@@ -177,7 +180,7 @@ def simulate_file(
     def simulated(events: ak.Array, first: int) -> Iterator[ak.Array]:
         for start, stop, first_sample, k in _blocks(len(events), n_samples, max_rows):
             part = events[start:stop]
-            reco = transform.simulate(part, n_samples=k, first_sample=first_sample)
+            reco = transform.simulate(part, n_samples=k, first_sample=first_sample, selected_input=selected_input)
             _check_finite(reco, src, first + start, k)
             weight = ak.to_numpy(part["genWeight"]) if "genWeight" in ak.fields(part) else None
             if n_samples == 1:

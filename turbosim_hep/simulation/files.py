@@ -110,6 +110,7 @@ def simulate_files(
     client=None,
     lhe_run: int = 1,
     strict: bool = False,
+    selected_input: bool | None = None,
 ) -> SimulatedFiles:
     """Simulate every input (``Parton`` collection needed) with the model into ``out_dir``; see the module docstring.
 
@@ -123,6 +124,12 @@ def simulate_files(
     Les Houches files (``*.lhe``, ``*.lhe.gz``, e.g. from MadGraph) are read with
     :func:`~turbosim_hep.io.lhe.read_lhe`: ``run = lhe_run``, ``event`` = position in the file, ``genWeight`` kept,
     events of other decay channels counted and skipped (``strict``: refused); ``run.lhe.gz`` gives ``run.root``.
+
+    ``selected_input`` says whether the partons passed the selection: ``True`` treats every event as selected (the
+    outputs hold no extra branch), ``False`` marks each with ``passSelection`` and ``efficiency`` from the model's
+    efficiency ε(z) (a ``ValueError`` if it has none), ``None`` (default) decides per file
+    (:func:`~turbosim_hep.simulation.input_selection.recorded_selection`: Les Houches and ``generate --no-select``
+    files are unselected) and, for a model without an efficiency, warns and treats them as selected.
     """
     samples_name = option(python="n_samples", cli="--samples")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
@@ -175,6 +182,7 @@ def simulate_files(
         )
     _check_free_space(out_dir, total, samples_name, int(n_samples))
     transform = load_transform(model_path, device=device, seed=seed)  # the model file is read and hashed once
+    selected = _selected_inputs(files, transform, selected_input, model_path)
     base = {
         "model_sha256": transform.model_sha256,
         "seed": int(getattr(transform, "seed", seed if seed is not None else -1)),
@@ -185,12 +193,13 @@ def simulate_files(
             files, outputs, out_dir, model, model_path, transform, base, sizes,
             n_samples=int(n_samples), step_size=step_size, overwrite=overwrite, progress=progress, client=client,
             device=device, lhe_samples=lhe_samples, lhe_settings={"lhe_run": int(lhe_run), "lhe_strict": bool(strict)},
+            selected=selected,
         )  # fmt: skip
 
 
 def _simulate_locked(
     files, outputs, out_dir, model, model_path, transform, base, sizes, *, n_samples, step_size, overwrite, progress,
-    client, device, lhe_samples, lhe_settings,
+    client, device, lhe_samples, lhe_settings, selected,
 ) -> SimulatedFiles:  # fmt: skip
     """The part of :func:`simulate_files` that writes, run while holding ``out_dir``'s lock: no other run can take
     this run's live temporary files for those of a killed one."""
@@ -200,6 +209,8 @@ def _simulate_locked(
         settings = {**base, "input_sha256": file_sha256(f.path), "input_tree": f.tree}
         if f.path.resolve() in lhe_samples:
             settings.update(input_tree=None, **lhe_settings)
+        if not selected[f.path]:  # recorded only when unselected: outputs of selected inputs keep their settings
+            settings["selected_input"] = False
         plan.append((f, dst, settings, decide(dst, settings, overwrite)))
     todo = [p for p in plan if p[3] != "skip"]
     jobs = [
@@ -252,6 +263,31 @@ def _simulate_locked(
         empty=tuple(d for f, d, _, a in plan if a != "skip" and sizes[f.path] == 0),
         lhe_summaries=tuple(sample.summary() for sample in lhe_samples.values()),
     )
+
+
+def _selected_inputs(files, transform, selected_input: bool | None, model_path: Path) -> dict[Path, bool]:
+    """Whether each input is taken as selected (see :func:`simulate_files`)."""
+    import warnings
+
+    from turbosim_hep.simulation.input_selection import recorded_selection
+
+    if selected_input is not None:
+        if not selected_input:
+            transform._efficiency_model()  # a model without an efficiency stops here, saying how to attach one
+        return {f.path: bool(selected_input) for f in files}
+    selected = {f.path: recorded_selection(f.path) for f in files}
+    unselected = [str(p) for p, s in selected.items() if not s]
+    if unselected and transform.efficiency is None:
+        warnings.warn(
+            f"{unselected[0]!r}{f' and {len(unselected) - 1} more' if len(unselected) > 1 else ''} hold partons that "
+            f"were never selected, but the model {str(model_path)!r} has no selection efficiency: every event is "
+            "returned as if it passed the selection; attach one with 'turbosim train-efficiency', or pass "
+            + option(python="selected_input=True", cli="--selected-input")
+            + " to silence this",
+            stacklevel=3,
+        )
+        return {p: True for p in selected}
+    return selected
 
 
 def _check_free_space(out_dir: Path, events: int, samples_name: str, n_samples: int) -> None:

@@ -16,10 +16,17 @@ import numpy as np
 from turbosim_hep.events.keys import GOLDEN, hash_ids, splitmix64
 from turbosim_hep.physics.jit import jit
 
-__all__ = ("STREAMS", "event_noise", "event_noise_reference", "redraw_keys", "row_keys")
+__all__ = ("STREAMS", "event_noise", "event_noise_reference", "keyed_uniform", "redraw_keys", "row_keys")
 
-#: Independent noise streams: one per network call, so simulate and unfold never share numbers.
-STREAMS: dict[str, int] = {"simulate": 1, "unfold": 2, "simulate_after_unfold": 3, "unfold_after_simulate": 4}
+#: Independent noise streams: one per network call, so simulate and unfold never share numbers; "selection" draws
+#: whether an event of an unselected sample passes the selection (independent of its detector response's noise).
+STREAMS: dict[str, int] = {
+    "simulate": 1,
+    "unfold": 2,
+    "simulate_after_unfold": 3,
+    "unfold_after_simulate": 4,
+    "selection": 5,
+}
 
 _TWO_PI = 2.0 * np.pi
 _INV_2_32 = 2.0**-32
@@ -74,6 +81,12 @@ def event_noise(keys: np.ndarray, dim: int) -> np.ndarray:
     if len(keys) and dim:
         _noise_kernel(keys, int(dim), out)
     return out
+
+
+def keyed_uniform(keys: np.ndarray) -> np.ndarray:
+    """``(n,)`` float64 uniform numbers in [0, 1), element i a pure function of ``keys[i]``: the top 53 bits of
+    splitmix64 of the key (as :func:`turbosim_hep.events.split.split_uniform`)."""
+    return (splitmix64(np.asarray(keys, dtype=np.uint64)) >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
 def event_noise_reference(keys: np.ndarray, dim: int) -> np.ndarray:

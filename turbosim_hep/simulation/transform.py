@@ -37,7 +37,7 @@ from turbosim_hep.events.features import (
 from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.runtime.seeds import check_seed
-from turbosim_hep.simulation.noise import STREAMS, event_noise, redraw_keys, row_keys
+from turbosim_hep.simulation.noise import STREAMS, event_noise, keyed_uniform, redraw_keys, row_keys
 from turbosim_hep.simulation.registry import open_model
 
 __all__ = ("Affine", "EventTransform", "RedrawTally", "affine")
@@ -92,6 +92,10 @@ class EventTransform:
 
     #: The directions this transform provides ("simulate": Z -> X, "unfold": X -> Z).
     directions: tuple[str, ...] = ("simulate", "unfold")
+    #: The selection-efficiency model ε(z) the model file carries
+    #: (:class:`~turbosim_hep.model.efficiency.EfficiencyModel`), or ``None``; ``simulate(..., selected_input=False)``
+    #: needs it.
+    efficiency = None
 
     def __init__(
         self, loaded, *, seed: int | None = None, batch_size: int = 65_536, model_sha256: str | None = None
@@ -115,8 +119,12 @@ class EventTransform:
         cls, model_file: ModelFile, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
     ):
         """The transform of a model file already read (what the model registry calls)."""
+        from turbosim_hep.model.efficiency_file import read_efficiency
+
         loaded = cls._read(model_file, device)
-        return cls(loaded, seed=seed, batch_size=batch_size, model_sha256=model_file.sha256)
+        transform = cls(loaded, seed=seed, batch_size=batch_size, model_sha256=model_file.sha256)
+        transform.efficiency = read_efficiency(model_file)
+        return transform
 
     @classmethod
     def load(
@@ -214,6 +222,42 @@ class EventTransform:
         """z~ = E(x): ``(n, 24)`` detector features [GeV] to ``(n, 24)`` parton features [GeV], float32."""
         return self._apply("unfold", x, self._keys(stream, len(x), run, luminosity_block, event, sample))
 
+    def selection_draws(
+        self, z: np.ndarray, *, run=1, luminosity_block=1, event=None, sample=0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each event of an *unselected* parton sample passes the selection, and its efficiency.
+
+        ``passSelection = u < ε(z)`` with u uniform in [0, 1), keyed on the seed, the ``"selection"`` stream and the
+        event's ids and sample index (:func:`turbosim_hep.simulation.noise.keyed_uniform`): reproducible, and
+        independent of the detector response's noise.
+
+        Arguments
+        ---------
+        z : (n, 24)
+            Parton features [GeV].
+
+        Returns
+        -------
+        passed : (n,) bool
+        efficiency : (n,) float32
+            ε(z) = P(selected | z).
+        """
+        eps = self._efficiency_model().efficiency(z)
+        return self._draw_selection(eps, run, luminosity_block, event, sample), eps
+
+    def _draw_selection(self, eps: np.ndarray, run, luminosity_block, event, sample) -> np.ndarray:
+        return keyed_uniform(self._keys("selection", len(eps), run, luminosity_block, event, sample)) < eps
+
+    def _efficiency_model(self):
+        if self.efficiency is None:
+            raise ValueError(
+                f"the model {self!r} has no selection-efficiency model, so it cannot mark which events of an "
+                "unselected sample pass the selection; attach one with 'turbosim train-efficiency NOSELECT_DATA "
+                "--model MODEL --out MODEL_WITH_EFFICIENCY.pt' (data from 'turbosim generate --no-select'), or treat "
+                "the input as selected (selected_input=True, --selected-input)"
+            )
+        return self.efficiency
+
     # ---- awkward level -------------------------------------------------------------------------------------------
 
     def simulate(
@@ -225,6 +269,7 @@ class EventTransform:
         run=None,
         luminosity_block=None,
         event=None,
+        selected_input: bool = True,
     ):
         """Detector-level events from parton-level ones.
 
@@ -242,16 +287,35 @@ class EventTransform:
             Index of the first response drawn: samples ``first_sample ... first_sample + n_samples - 1``. Drawing a
             large oversampling in blocks of samples gives the same events as one call (the noise is keyed on the
             sample index), with bounded memory (:func:`turbosim_hep.simulation.file_job.simulate_file` does so).
+        selected_input
+            ``True`` (default): the partons passed the selection the model was trained on (every event comes back as
+            selected, as from a sample made by ``turbosim generate``). ``False``: they were never selected (a
+            MadGraph/LHE sample, ``turbosim generate --no-select``); each output event then gets ``passSelection``
+            (bool, drawn with probability ε(z), see :meth:`selection_draws`) and ``efficiency`` (float32 ε(z)), so
+            ``events[events.passSelection]`` or the weight ``efficiency`` give the selected yield. Needs a model
+            with an efficiency (:attr:`efficiency`; ``turbosim train-efficiency`` attaches one).
 
         Returns
         -------
         ak.Array of events: ``run``, ``luminosityBlock``, ``event``, ``Electron``, ``MET``, ``Jet`` (+ ``sample``,
-        ``sourceIndex`` when ``n_samples > 1``), the layout of :mod:`turbosim_hep.events.layout`.
+        ``sourceIndex`` when ``n_samples > 1``; + ``passSelection``, ``efficiency`` when ``selected_input=False``),
+        the layout of :mod:`turbosim_hep.events.layout`.
         """
+        efficiency = None if selected_input else self._efficiency_model()
         coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
         ids = self._event_ids(partons, run, luminosity_block, event)
         z = partons_to_features(coll)
-        return self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
+        reco = self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
+        if selected_input:
+            return reco
+        source = np.repeat(np.arange(len(z)), n_samples)
+        sample = np.tile(np.arange(first_sample, first_sample + n_samples), len(z))
+        eps = efficiency.efficiency(z)[source]
+        passed = self._draw_selection(
+            eps, ids["run"][source], ids["luminosityBlock"][source], ids["event"][source], sample
+        )
+        reco = ak.with_field(reco, passed, "passSelection")
+        return ak.with_field(reco, eps, "efficiency")
 
     def simulate_as_features(
         self, partons: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None

@@ -170,3 +170,15 @@ def test_simulate_redraws_with_keyed_noise_independent_of_the_batching(tmp_path)
     np.testing.assert_allclose(again, a[:10], rtol=1e-3, atol=0.05)
     assert big.redraws.events == 1510 and big.redraws.draws > first
     assert big.redraws.as_dict()["redraw_rate"] == pytest.approx((big.redraws.draws - 1510) / 1510)
+
+
+def test_one_object_cuts_hold_by_construction_in_a_truncated_decoder():
+    from turbosim_hep.evaluation.phase_space import outside_masks
+
+    model = _truncated_model()
+    z = torch.from_numpy(toy_features(3000, np.random.default_rng(8)))
+    x = model.decoder.in_gev()(z, torch.randn(3000, model.decoder.noise_dim)).detach().numpy()
+    masks = outside_masks(x)
+    for condition in ("jet_below_threshold", "jet_outside_calorimeter", "electron_outside"):
+        assert masks[condition].mean() < 2e-3, condition  # float32 rounding at the edge at most
+    assert masks["jets_overlap"].mean() > 0.01  # the pairwise cuts are left to the redraws

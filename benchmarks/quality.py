@@ -78,6 +78,8 @@ def score_models(
                 "timing": report.meta["timing"],
                 "seconds": round(time.perf_counter() - t0, 1),
                 "cpu_seconds": round(time.process_time() - c0, 1),
+                # a decoder truncated to the phase space: its draws per event over every simulate call above
+                "redraws": tf.redraws.as_dict() if getattr(tf, "redraws", None) and tf.redraws.events else None,
             }
         )
         print(f"scored {label} in {time.perf_counter() - t0:.0f} s ({time.process_time() - c0:.0f} s CPU)")
@@ -123,6 +125,27 @@ def _response_table(result: dict) -> list[str]:
     return lines + [""]
 
 
+def _redraw_lines(result: dict) -> list[str]:
+    rows = [(m["label"], m.get("redraws")) for m in result["models"] if m.get("redraws")]
+    if not rows:
+        return []
+    lines = [
+        "## Truncation to the phase space: draws per event",
+        "",
+        "A decoder truncated to the detector's phase space redraws an event outside it with its next keyed noise "
+        "(every simulate call of the scoring above, D(z) and D(E(x))).",
+        "",
+        "| model | draws per event | redraws [%] | events that used every draw [%] |",
+        "|---|---|---|---|",
+    ]
+    for label, r in rows:
+        lines.append(
+            f"| {label} | {r['draws'] / r['events']:.3f} | {100 * r['redraw_rate']:.1f} | "
+            f"{100 * r['at_cap'] / r['events']:.3f} |"
+        )
+    return [*lines, ""]
+
+
 def markdown(result: dict, candidate: str, lookup: str | None) -> str:
     from turbosim_hep.evaluation.scorecard_markdown import scorecard_markdown, targets_markdown
 
@@ -138,6 +161,7 @@ def markdown(result: dict, candidate: str, lookup: str | None) -> str:
         "",
         scorecard_markdown({m["label"]: m["scorecard"] for m in result["models"]}).rstrip("\n"),
         "",
+        *_redraw_lines(result),
         *_response_table(result),
         *targets_markdown(candidate, model_targets(result, candidate, lookup)),
     ]

@@ -62,3 +62,30 @@ def model_path(tmp_path_factory):
         provenance={"files": [], "note": "untrained test model"},
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def truncated_model_path(tmp_path_factory):
+    """A Turbo-Sim checkpoint whose physics decoder is truncated to the phase space (with event noise and the
+    lost-quark branch), its weights random enough that a fair share of first draws fall outside and are redrawn."""
+    import torch
+
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.config import TurboSimConfig
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.turbosim import TurboSim
+
+    model = TurboSim(TurboSimConfig.preset("physics", truncate=True, event_noise=4, radiation=True, seed=3))
+    with torch.no_grad():
+        for m in model.decoder.modules():
+            if isinstance(m, torch.nn.Linear):
+                torch.nn.init.normal_(m.weight, 0.0, 0.15, generator=torch.Generator().manual_seed(m.in_features))
+    rng = np.random.default_rng(4)
+    z = toy_features(3000, rng).astype(np.float64)
+    x = toy_features(3000, rng, massless=True).astype(np.float64)
+    path = tmp_path_factory.mktemp("truncated") / "truncated.pt"
+    save_checkpoint(
+        path, model=model, z_norm=Normalisation(z.mean(0), z.std(0)), x_norm=Normalisation(x.mean(0), x.std(0)),
+        provenance={"files": [], "note": "untrained truncated test model"},
+    )  # fmt: skip
+    return path

@@ -136,3 +136,44 @@ def test_read_metadata_refuses_a_foreign_file(tmp_path):
     bad.write_text(json.dumps({"not": "onnx"}))
     with pytest.raises(ValueError, match="x.onnx"):
         read_onnx_metadata(bad)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_a_truncated_decoder_exports_its_redraws_and_matches_the_transform(truncated_model_path, tmp_path, fmt):
+    """The exported graph makes EXPORT_DRAWS keyed draws and keeps the first inside the phase space: the transform's
+    result for every event that needed at most that many draws."""
+    from turbosim_hep.model.export import EXPORT_DRAWS, TurboSimTorchWrapper, export_model
+    from turbosim_hep.model.onnx_export import export_onnx, read_onnx_metadata
+    from turbosim_hep.model.onnx_wrapper import TurboSimOnnxWrapper
+    from turbosim_hep.model.phase_space import inside_phase_space
+
+    z = toy_features(400, np.random.default_rng(31))
+    z[:, 8:] *= 3.0  # harder quarks: most events reach the phase space in a few draws
+    z.reshape(-1, 6, 4)[:, 2:, 3] = np.sqrt((z.reshape(-1, 6, 4)[:, 2:, :3] ** 2).sum(-1) + 25.0)
+    events = events_from_features(z=z, x=toy_features(400, np.random.default_rng(32), massless=True), event=EVENTS)
+    tf = TurboSimTransform.load(truncated_model_path, device="cpu", seed=5)
+    want = tf.simulate_features(partons_to_features(events), event=EVENTS)
+    used = _draws_used(tf, partons_to_features(events))
+    assert (used > 1).any() and (used <= EXPORT_DRAWS).sum() > 300
+    if fmt == "onnx":
+        out = export_onnx(truncated_model_path, tmp_path / "t.onnx", seed=5)
+        meta = read_onnx_metadata(out)
+        assert meta["draws"] == EXPORT_DRAWS and meta["noise_dim"] == EXPORT_DRAWS * tf.loaded.model.decoder.noise_dim
+        got = np.asarray(TurboSimOnnxWrapper(out)(events))
+    else:
+        got = np.asarray(TurboSimTorchWrapper(export_model(truncated_model_path, tmp_path / "t.pt", seed=5))(events))
+    ok = used <= EXPORT_DRAWS
+    _assert_parity(got[ok], want[ok], z[ok])
+    import torch
+
+    assert not inside_phase_space(torch.from_numpy(got[~ok])).all()  # beyond its draws the graph keeps the last
+
+
+def _draws_used(tf, z):
+    """Draws each event needed in the transform (the tally counts them; one event at a time)."""
+    used = []
+    for i in range(len(z)):
+        before = tf.redraws.draws
+        tf.simulate_features(z[i : i + 1], event=EVENTS[i : i + 1])
+        used.append(tf.redraws.draws - before)
+    return np.array(used)

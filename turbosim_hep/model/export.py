@@ -28,9 +28,21 @@ from turbosim_hep.events.features import reco_as_stored
 from turbosim_hep.io.atomic import atomic_path
 from turbosim_hep.simulation.noise import STREAMS, keyed_inputs
 
-__all__ = ("GeVModule", "TurboSimTorchWrapper", "export_model", "read_export_metadata")
+__all__ = (
+    "EXPORT_DRAWS",
+    "FirstInside",
+    "GeVModule",
+    "TurboSimTorchWrapper",
+    "export_model",
+    "export_noise_layout",
+    "read_export_metadata",
+)
 
 _DIRECTIONS = {"simulate": ("decoder", "z", "x"), "unfold": ("encoder", "x", "z")}
+
+
+#: Draws per event an exported truncated decoder makes (all in one graph; the first inside the phase space is kept)
+EXPORT_DRAWS = 4
 
 
 class GeVModule(nn.Module):
@@ -48,6 +60,43 @@ class GeVModule(nn.Module):
         return self.net(features * self.scale_in - self.shift_in, noise) * self.std_out + self.mean_out
 
 
+class FirstInside(nn.Module):
+    """A GeV decoder truncated to the phase space, as one graph: noise ``(n, draws * noise_dim)`` holds the noise of
+    draws 0 .. draws − 1 (keyed with :func:`~turbosim_hep.simulation.noise.redraw_keys`); every draw is made and the
+    first inside the phase space is kept (else the last). That is what ``simulate()`` returns for every event that
+    needs at most ``draws`` draws (:data:`EXPORT_DRAWS` = 4: all but a few in 10⁴ for the shipped model)."""
+
+    def __init__(self, net: nn.Module, phase_space, draws: int = EXPORT_DRAWS) -> None:
+        super().__init__()
+        self.net = net
+        self.phase_space = phase_space
+        self.draws = int(draws)
+
+    def forward(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        from turbosim_hep.model.phase_space import inside_phase_space
+
+        width = noise.shape[1] // self.draws
+        xs = torch.stack([self.net(features, noise[:, a * width : (a + 1) * width]) for a in range(self.draws)])
+        inside = torch.stack([inside_phase_space(x, self.phase_space) for x in xs.unbind(0)]).float()
+        # the first draw inside scores draws - a >= 1, the last one 0.5 more: argmax picks the first inside, else last
+        score = inside * torch.arange(self.draws, 0, -1, dtype=inside.dtype)[:, None]
+        score = score + (torch.arange(self.draws)[:, None] == self.draws - 1).to(inside.dtype) * 0.5
+        choice = torch.argmax(score, dim=0)  # (n,)
+        return torch.gather(xs, 0, choice[None, :, None].expand(1, -1, xs.shape[-1]))[0]
+
+
+def truncated(module: nn.Module, net: nn.Module) -> nn.Module:
+    """``module`` (GeV in, GeV out) as :class:`FirstInside` when ``net`` is a decoder truncated to the phase space."""
+    bounds = getattr(net, "phase_space", None)
+    return module if bounds is None else FirstInside(module, bounds)
+
+
+def export_noise_layout(net: nn.Module) -> dict[str, int]:
+    """``noise_dim`` (the width of the exported noise input), ``draws`` and ``draw_noise_dim`` (one draw's width)."""
+    draws = EXPORT_DRAWS if getattr(net, "phase_space", None) is not None else 1
+    return {"noise_dim": int(net.noise_dim) * draws, "draws": draws, "draw_noise_dim": int(net.noise_dim)}
+
+
 def gev_module(loaded, direction: str) -> GeVModule:
     """The network of ``direction`` with its normalisation folded in: GeV in, GeV out, on the CPU, in eval mode."""
     if direction not in _DIRECTIONS:
@@ -61,7 +110,7 @@ def gev_module(loaded, direction: str) -> GeVModule:
         getattr(loaded, f"{side_out}_mean"),
         getattr(loaded, f"{side_out}_std"),
     )
-    return module.cpu().eval()
+    return truncated(module, net).cpu().eval()
 
 
 def export_model(
@@ -76,11 +125,12 @@ def export_model(
 
     loaded = load_model(model, device="cpu")
     module = gev_module(loaded, direction)
-    noise_dim = int(module.net.noise_dim)
+    layout = export_noise_layout(getattr(loaded.model, _DIRECTIONS[direction][0]))
+    noise_dim = layout["noise_dim"]
     meta = {
         "direction": direction,
         "seed": check_seed(loaded.config.seed if seed is None else seed),
-        "noise_dim": noise_dim,
+        **layout,
         "model": str(Path(model).resolve()),
     }
     example = (torch.zeros(2, 24), torch.zeros(2, noise_dim))
@@ -131,6 +181,7 @@ class TurboSimTorchWrapper(torch_wrapper):
         self.direction = meta["direction"]
         self.seed = int(meta["seed"])
         self.noise_dim = int(meta["noise_dim"])
+        self.draws = int(meta.get("draws", 1))
 
     def _create_device(self):
         return torch.device("cpu")
@@ -153,8 +204,9 @@ class TurboSimTorchWrapper(torch_wrapper):
 
     def prepare_awkward(self, events: ak.Array):
         features, noise = keyed_inputs(
-            events, self.direction, seed=self.seed, stream=STREAMS[self.direction], noise_dim=self.noise_dim
-        )
+            events, self.direction, seed=self.seed, stream=STREAMS[self.direction], noise_dim=self.noise_dim,
+            draws=self.draws,
+        )  # fmt: skip
         return (ak.Array(features), ak.Array(noise)), {}
 
     def postprocess_awkward(self, return_array, *args, **kwargs):

@@ -79,11 +79,11 @@ class _PhysicsInGeV(nn.Module):
 
 
 def _gev_network(loaded, direction: str) -> nn.Module:
-    from turbosim_hep.model.export import gev_module
+    from turbosim_hep.model.export import gev_module, truncated
 
     net = getattr(loaded.model, _DIRECTIONS[direction][0])
     if direction == "simulate" and getattr(net, "physical", False):
-        module: nn.Module = _PhysicsInGeV(net)
+        module: nn.Module = truncated(_PhysicsInGeV(net), net)
     else:
         module = gev_module(loaded, direction)
     if direction == "simulate":
@@ -135,6 +135,7 @@ def export_onnx(
     from turbosim_hep import __version__
     from turbosim_hep.io.atomic import atomic_path
     from turbosim_hep.model.checkpoint import load_model
+    from turbosim_hep.model.export import export_noise_layout
     from turbosim_hep.simulation.noise import STREAMS
 
     if direction not in _DIRECTIONS:
@@ -145,7 +146,8 @@ def export_onnx(
     loaded = load_model(model_file, device="cpu")
     module = _gev_network(loaded, direction)
     net_name, side_in, side_out = _DIRECTIONS[direction]
-    noise_dim = int(getattr(loaded.model, net_name).noise_dim)
+    layout = export_noise_layout(getattr(loaded.model, net_name))
+    noise_dim = layout["noise_dim"]
     example = (torch.zeros(4, 24) + 50.0, torch.zeros(4, noise_dim))
     n = torch.export.Dim("n")
     onnx_log = logging.getLogger("torch.onnx")
@@ -172,10 +174,17 @@ def export_onnx(
         "direction": direction,
         "seed": str(int(loaded.config.seed if seed is None else seed)),
         "noise_dim": str(noise_dim),
+        "draws": str(layout["draws"]),
         "noise_stream": str(STREAMS[direction]),
         "source_model": name or path.name,
         "source_model_sha256": model_file.sha256,
-        "inputs": f"{side_in}: (n, 24) float32 GeV; noise: (n, {noise_dim}) float32 standard normals",
+        "inputs": f"{side_in}: (n, 24) float32 GeV; noise: (n, {noise_dim}) float32 standard normals"
+        + (
+            f" (draws 0..{layout['draws'] - 1} of {layout['draw_noise_dim']} each, keyed by redraw_keys; the first "
+            "draw inside the detector's phase space is returned)"
+            if layout["draws"] > 1
+            else ""
+        ),
         "outputs": f"{side_out}: (n, 24) float32 GeV",
         "version": __version__,
     }
@@ -207,6 +216,7 @@ def read_onnx_metadata(path: str | os.PathLike) -> dict[str, str | int]:
     }
     if "direction" not in meta:
         raise ValueError(f"{str(path)!r} is not a turbosim export (no turbosim.direction metadata)")
-    for key in ("seed", "noise_dim", "noise_stream"):
+    meta.setdefault("draws", "1")  # files written before truncated decoders
+    for key in ("seed", "noise_dim", "noise_stream", "draws"):
         meta[key] = int(meta[key])
     return meta

@@ -45,6 +45,7 @@ class TurboSimOnnxWrapper(numpy_call_wrapper):
         self.direction = str(meta["direction"])
         self.seed = int(meta["seed"])
         self.noise_dim = int(meta["noise_dim"])
+        self.draws = int(meta["draws"])
         self.noise_stream = int(meta["noise_stream"])
         self._session = None
 
@@ -85,6 +86,7 @@ class TurboSimOnnxWrapper(numpy_call_wrapper):
 
     def prepare_awkward(self, events: ak.Array):
         features, noise = keyed_inputs(
-            events, self.direction, seed=self.seed, stream=self.noise_stream, noise_dim=self.noise_dim
-        )
+            events, self.direction, seed=self.seed, stream=self.noise_stream, noise_dim=self.noise_dim,
+            draws=self.draws,
+        )  # fmt: skip
         return (ak.Array(features), ak.Array(noise)), {}

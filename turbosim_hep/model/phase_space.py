@@ -70,8 +70,10 @@ def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Ten
     vis = p[:, [0, 2, 3, 4, 5]]
     px, py, pz, e = vis.unbind(-1)
     pt = torch.sqrt(px * px + py * py)
-    eta = torch.asinh(pz / pt.clamp_min(1e-12))
-    phi = torch.atan2(py, px)
+    ratio = pz / pt.clamp_min(1e-12)  # asinh as log/sqrt: ONNX Runtime has no double-precision Asinh
+    eta = torch.sign(ratio) * torch.log(ratio.abs() + torch.sqrt(ratio * ratio + 1.0))
+    # φ in float32 (ONNX Runtime has atan only in float32; 1e-7 rad, far below any cut's resolution)
+    phi = torch.atan2(py.float(), px.float()).double()
     momentum = torch.sqrt(px * px + py * py + pz * pz)
     ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= momentum * (1.0 - _ON_SHELL_RTOL)).all(dim=1)
     jpt, jeta, jphi = pt[:, 1:], eta[:, 1:], phi[:, 1:]

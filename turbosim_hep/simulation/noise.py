@@ -104,7 +104,9 @@ def event_noise_reference(keys: np.ndarray, dim: int) -> np.ndarray:
     return out[:, :dim].astype(np.float32)
 
 
-def keyed_inputs(events, direction: str, *, seed: int, stream: int, noise_dim: int) -> tuple[np.ndarray, np.ndarray]:
+def keyed_inputs(
+    events, direction: str, *, seed: int, stream: int, noise_dim: int, draws: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """A network's inputs for a chunk of events: ``(n, 24)`` float32 features [GeV] of the side ``direction`` reads
     ("simulate": the partons, "unfold": the detector objects) and the ``(n, noise_dim)`` noise keyed on the seed,
     ``stream`` and each event's ``(run, luminosityBlock, event)`` (sample 0), as the transform draws it.
@@ -117,5 +119,10 @@ def keyed_inputs(events, direction: str, *, seed: int, stream: int, noise_dim: i
 
     features = partons_to_features(events["Parton"]) if direction == "simulate" else reco_to_features(events)
     ids = [ak.to_numpy(events[k]) for k in ("run", "luminosityBlock", "event")]
-    noise = event_noise(row_keys(seed, stream, *ids, 0), noise_dim)
+    keys = row_keys(seed, stream, *ids, 0)
+    if draws == 1:
+        return features.astype(np.float32), event_noise(keys, noise_dim)
+    # an exported truncated decoder: the noise of draws 0 .. draws - 1 side by side (noise_dim is their total)
+    width = noise_dim // draws
+    noise = np.concatenate([event_noise(redraw_keys(keys, a), width) for a in range(draws)], axis=1)
     return features.astype(np.float32), noise

@@ -162,3 +162,13 @@ def test_train_efficiency_refuses_parton_only_data(model_path, partons, tmp_path
     assert main(["train-efficiency", str(src), "--model", str(model_path), "--out", str(tmp_path / "o.pt")]) == 1
     assert "generate --no-select" in capsys.readouterr().err
     assert not (tmp_path / "o.pt").exists()
+
+
+@pytest.mark.parametrize("n_samples", [1, 3])
+def test_features_of_unselected_partons_are_the_passing_rows_of_simulate(eff_model, partons, n_samples):
+    tf = TurboSimTransform.load(eff_model, device="cpu")
+    out = tf.simulate(partons[:600], n_samples=n_samples, selected_input=False)
+    want = reco_to_features(out)[ak.to_numpy(out.passSelection)]
+    got = tf.simulate_as_features(partons[:600], n_samples=n_samples, selected_input=False)
+    assert got.shape == want.shape and 0 < len(got) < 600 * n_samples
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)

@@ -156,6 +156,16 @@ def test_cli_train_efficiency_round_trip(model_path, tmp_path):
     assert main(["train-efficiency", str(tmp_path / "noselect"), "--model", str(model_path), "--out",
                  str(tmp_path / "y.pt"), "--epochs", "1"]) == 0  # fmt: skip
 
+    from turbosim_hep.evaluation.efficiency_card import efficiency_card_section, efficiency_check
+    from turbosim_hep.evaluation.model_card import check_card
+
+    section = efficiency_card_section(record, command="turbosim train-efficiency noselect --model m.pt --out m-eff.pt")
+    check_card(section)
+    assert "calibration χ²/ndf" in section and "| m_tt bin |" in section and "`turbosim train-efficiency" in section
+    check = efficiency_check(out, [data])
+    assert check["n_events"] == n and check["n_passed"] == passed.sum()
+    assert check["mean_efficiency"] == pytest.approx(float(eff.efficiency(z).mean()), rel=1e-5)
+
 
 def test_train_efficiency_refuses_parton_only_data(model_path, partons, tmp_path, capsys):
     src = write_events(tmp_path / "partons" / "chunk-0000.root", partons[:100])

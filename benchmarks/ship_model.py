@@ -11,7 +11,13 @@ recomputed, so it loads like any checkpoint) and ``NAME.json``: the training dat
 the content digest; ``turbosim_hep.evaluation.model_card.training_data``), the training record (epochs, best epoch,
 seconds) and a *slice check*: figures of ``simulate()`` on every event of the first ``--check-files`` files of the
 data, which ``tests/test_shipped_models.py`` reproduces. A card naming an absolute path (in ``--command`` too) is
-refused: name the data directory as the remake command does (``turbosim train ttbar-ref ...``)."""
+refused: name the data directory as the remake command does (``turbosim train ttbar-ref ...``).
+
+With ``--efficiency EFF.pt --efficiency-data ttbar-ref-all`` (a model file written by ``turbosim train-efficiency``,
+or an efficiency entry saved on its own) the shipped model carries that selection efficiency ε(z): ``NAME.json``
+gains ``efficiency`` (its provenance and test-split figures, ``--efficiency-command``, and an *efficiency check*:
+ε on every event of the first ``--check-files`` files of the unselected sample, which ``tests/test_shipped_models.py``
+reproduces) and the card ``NAME.md`` its section (bins of m_tt, top pT, |y_tt| with pulls, calibration)."""
 
 from __future__ import annotations
 
@@ -62,11 +68,36 @@ def write_card(name: str, card: dict, quality_json: Path, label: str, command: s
         "",
         quality.markdown(result, label, lookup).split("\n", 1)[1],
     ]
+    if card.get("efficiency"):
+        from turbosim_hep.evaluation.efficiency_card import efficiency_card_section
+
+        eff = card["efficiency"]
+        lines += ["", efficiency_card_section(eff["provenance"], command=eff.get("command", ""))]
     text = "\n".join(lines)
     check_card(text, source=f"the card of {name}")
     path = MODELS_DIR / f"{name}.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def ship_efficiency(out: Path, efficiency: str, data: list[str] | None, check_files: int, command: str) -> dict:
+    """Attach the efficiency in ``efficiency`` to the shipped ``out`` (in place, through a new file) and return the
+    card's ``efficiency`` record: provenance without versions, the command, the check on the unselected ``data``."""
+    import os
+
+    from turbosim_hep.evaluation.efficiency_card import efficiency_check
+    from turbosim_hep.io.datasets import resolve_paths
+    from turbosim_hep.model.efficiency_file import attach_efficiency, load_efficiency
+
+    if not data:
+        raise SystemExit("--efficiency needs --efficiency-data: the --no-select sample of its check")
+    eff = load_efficiency(efficiency)
+    tmp = out.with_name(out.stem + ".with-efficiency.pt")
+    attach_efficiency(out, tmp, eff)
+    os.replace(tmp, out)
+    provenance = {k: v for k, v in eff.provenance.items() if k != "versions"}
+    return {"provenance": provenance, "command": command,
+            "check": efficiency_check(out, resolve_paths(data)[:check_files])}  # fmt: skip
 
 
 def main() -> None:
@@ -92,6 +123,9 @@ def main() -> None:
     p.add_argument("--label", help="this model's label in that table")
     p.add_argument("--command", default="", help="the training command, for the card")
     p.add_argument("--machine", default="", help="the training machine and its load, for the card")
+    p.add_argument("--efficiency", help="model file (or entry) holding the selection efficiency to ship with it")
+    p.add_argument("--efficiency-data", nargs="+", help="the --no-select sample it was trained on (its check)")
+    p.add_argument("--efficiency-command", default="", help="the train-efficiency command, for the card")
     p.add_argument(
         "--checks-only", action="store_true", help="recompute the checks in the shipped NAME.json only (MODEL unused)"
     )
@@ -150,6 +184,9 @@ def main() -> None:
         "slice_check": slice_check(out, files[: args.check_files]),
         "scorecard_check": scorecard_check(out, files[:SCORECARD_CHECK_FILES]),
     }
+    if args.efficiency:
+        card["efficiency"] = ship_efficiency(out, args.efficiency, args.efficiency_data, args.check_files,
+                                             args.efficiency_command)  # fmt: skip
     check_card(json.dumps(card), source=f"the card of {args.name}")
     (MODELS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {MODELS_DIR / (args.name + '.json')}")

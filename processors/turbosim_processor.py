@@ -6,7 +6,16 @@ missing branch is a ``ValueError`` naming the file and the branch, and :func:`ch
 ``processor.Runner`` opens it (an empty or damaged file would fail there with a traceback). It then selects the
 events, simulates their partons with a trained model, reconstructs the t tbar system of both the full-simulation and
 the Turbo-Sim reco, and fills one ``hist.Hist`` per observable with a ``simulation`` axis ("full-sim", "turbo-sim"),
-plus a cutflow. It runs unchanged under ``processor.Runner`` with the Iterative, Futures and Dask executors.
+plus a cutflow.
+
+Partons that were never selected (``turbosim generate --no-select``, ``selected_input=False``, a model with an
+efficiency ε(z)): the full simulation is selected as above, while Turbo-Sim simulates the partons of *every* event
+and the histograms get only its responses with ``passSelection`` (drawn with probability ε(z), as
+``simulate(..., selected_input=False)`` marks them), so both samples are selected ones, with integer counts and the
+yield comparison the full simulation's selection makes. (A weighted histogram with ``efficiency`` has a smaller
+spread; ``simulate()`` returns the weight for that.) The cutflow counts the Turbo-Sim events that pass.
+
+It runs unchanged under ``processor.Runner`` with the Iterative, Futures and Dask executors.
 
 The model is loaded once per worker process (a per-process cache keyed by the file and its modification time, kept
 out of pickles), with one torch thread per worker: several torch threads per dask/futures worker oversubscribe the
@@ -110,6 +119,10 @@ class TurboSimProcessor(processor.ProcessorABC):
     selection
         "auto" (the OTUS selection when the generator's muon/photon counts are present, else at least one electron
         and four jets), "otus", "minimal" or "none" (every event must then have an electron and four jets).
+    selected_input
+        ``True`` (default): the events passed the selection the model was trained on. ``False``: they were never
+        selected; Turbo-Sim's histograms then hold only its events with ``passSelection`` (needs a model with an
+        efficiency, ``turbosim train-efficiency``; use the OTUS selection, the one ε(z) learns, for the full sim).
     device, batch_size, torch_threads
         Where and how the network runs on each worker.
     """
@@ -120,6 +133,7 @@ class TurboSimProcessor(processor.ProcessorABC):
         *,
         seed: int | None = None,
         selection: str = "auto",
+        selected_input: bool = True,
         device: str = "cpu",
         batch_size: int = 65_536,
         torch_threads: int = 1,
@@ -129,6 +143,7 @@ class TurboSimProcessor(processor.ProcessorABC):
         self.model = str(model)
         self.seed = seed
         self.selection = selection
+        self.selected_input = bool(selected_input)
         self.device = device
         self.batch_size = batch_size
         self.torch_threads = torch_threads
@@ -189,7 +204,10 @@ class TurboSimProcessor(processor.ProcessorABC):
             self.model, seed=self.seed, device=self.device, batch_size=self.batch_size, threads=self.torch_threads
         )
         # the Turbo-Sim events as the features the histograms need (simulate() without building its records)
-        turbo = transform.simulate_as_features(selected)
+        if self.selected_input:
+            turbo = transform.simulate_as_features(selected)
+        else:
+            turbo = transform.simulate_as_features(events, selected_input=False)
         hists = self._histograms()
         for sample, features in zip(SAMPLES, (reco_to_features(selected), turbo), strict=True):
             for j, name in enumerate(X_FEATURES):
@@ -197,7 +215,11 @@ class TurboSimProcessor(processor.ProcessorABC):
             masses = reconstruct_features(features, level="reco")
             for name in MASSES:
                 hists[name].fill(simulation=sample, value=masses[name])
-        cutflow["simulated"] = len(turbo)
+        if self.selected_input:
+            cutflow["simulated"] = len(turbo)
+        else:
+            cutflow["simulated"] = len(events)
+            cutflow["turbo-sim passSelection"] = len(turbo)
         return {dataset: {"hists": hists, "cutflow": cutflow}}
 
     def postprocess(self, accumulator):

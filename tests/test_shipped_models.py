@@ -13,6 +13,7 @@ from turbosim_hep.simulation.registry import load_transform, resolve_model_path,
 
 SHIPPED = shipped_models()
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ttbar-ref"
+UNSELECTED = REFERENCE.with_name("ttbar-ref-all")
 
 
 def test_the_physics_model_is_shipped_with_its_card():
@@ -76,3 +77,18 @@ def test_shipped_model_reproduces_its_scorecard_on_test_events_within_the_stated
     assert got["n_events"] == want["n_events"]
     for key, fig in want["figures"].items():
         assert abs(got["figures"][key]["value"] - fig["value"]) <= fig["spread"], (key, got["figures"][key], fig)
+
+
+@pytest.mark.skipif(not UNSELECTED.exists(), reason=f"the unselected sample {UNSELECTED} is not beside the checkout")
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_efficiency_reproduces_its_check_on_the_unselected_sample(name):
+    from turbosim_hep.evaluation.efficiency_card import efficiency_check
+
+    card = json.loads(SHIPPED[name].with_suffix(".json").read_text())
+    if "efficiency" not in card:
+        pytest.skip(f"{name} ships no selection efficiency")
+    want = card["efficiency"]["check"]
+    got = efficiency_check(name, [UNSELECTED / f for f in want["files"]])
+    assert (got["n_events"], got["n_passed"]) == (want["n_events"], want["n_passed"])
+    assert got["mean_efficiency"] == pytest.approx(want["mean_efficiency"], rel=1e-5)
+    assert got["m_tt_chi2"] == pytest.approx(want["m_tt_chi2"], rel=1e-3, abs=1e-3)

@@ -106,3 +106,28 @@ def test_demo_processor_step_plots_the_masses_with_ratio_panels(fileset, model_p
     (fig,) = figures
     assert len(fig.axes) == 8 and all(ax.get_ylabel() for ax in fig.axes)
     assert all("above range" in t.get_text() for ax in fig.axes[:4] for t in ax.get_legend().get_texts())
+
+
+def test_unselected_input_fills_turbo_sim_with_the_passing_events_only(fileset, model_path, tmp_path):
+    import awkward as ak
+    from turbosim_hep.processors import TurboSimProcessor
+
+    from tests.model.test_efficiency import constant_efficiency
+    from turbosim_hep.io.nanoevents import open_nanoevents
+    from turbosim_hep.model.efficiency_file import attach_efficiency
+    from turbosim_hep.model.transform import TurboSimTransform
+
+    eff_model = attach_efficiency(model_path, tmp_path / "model-eff.pt", constant_efficiency(0.3))
+    path = next(iter(json.loads(fileset.read_text())["ttbar"]["files"]))
+    events = open_nanoevents(path)
+    (out,) = TurboSimProcessor(eff_model, selected_input=False).process(events).values()
+    passed = ak.to_numpy(TurboSimTransform.load(eff_model, device="cpu").simulate(events, selected_input=False)
+                         .passSelection)  # fmt: skip
+    assert out["cutflow"]["simulated"] == len(events) == 1500
+    assert out["cutflow"]["turbo-sim passSelection"] == passed.sum() and 350 < passed.sum() < 550
+    assert out["hists"]["m_tt"][{"simulation": "turbo-sim"}].sum(flow=True) == passed.sum()
+    assert out["hists"]["m_tt"][{"simulation": "full-sim"}].sum(flow=True) == 1500
+    (selected,) = TurboSimProcessor(eff_model).process(events).values()
+    assert selected["cutflow"]["simulated"] == 1500 and "turbo-sim passSelection" not in selected["cutflow"]
+    with pytest.raises(ValueError, match="no selection-efficiency model"):
+        TurboSimProcessor(model_path, selected_input=False).process(events)

@@ -156,9 +156,29 @@ def test_cli_train_efficiency_round_trip(model_path, tmp_path):
     assert main(["train-efficiency", str(tmp_path / "noselect"), "--model", str(model_path), "--out",
                  str(tmp_path / "y.pt"), "--epochs", "1"]) == 0  # fmt: skip
 
+    from turbosim_hep.evaluation.efficiency_card import efficiency_card_section, efficiency_check
+    from turbosim_hep.evaluation.model_card import check_card
+
+    section = efficiency_card_section(record, command="turbosim train-efficiency noselect --model m.pt --out m-eff.pt")
+    check_card(section)
+    assert "calibration χ²/ndf" in section and "| m_tt bin |" in section and "`turbosim train-efficiency" in section
+    check = efficiency_check(out, [data])
+    assert check["n_events"] == n and check["n_passed"] == passed.sum()
+    assert check["mean_efficiency"] == pytest.approx(float(eff.efficiency(z).mean()), rel=1e-5)
+
 
 def test_train_efficiency_refuses_parton_only_data(model_path, partons, tmp_path, capsys):
     src = write_events(tmp_path / "partons" / "chunk-0000.root", partons[:100])
     assert main(["train-efficiency", str(src), "--model", str(model_path), "--out", str(tmp_path / "o.pt")]) == 1
     assert "generate --no-select" in capsys.readouterr().err
     assert not (tmp_path / "o.pt").exists()
+
+
+@pytest.mark.parametrize("n_samples", [1, 3])
+def test_features_of_unselected_partons_are_the_passing_rows_of_simulate(eff_model, partons, n_samples):
+    tf = TurboSimTransform.load(eff_model, device="cpu")
+    out = tf.simulate(partons[:600], n_samples=n_samples, selected_input=False)
+    want = reco_to_features(out)[ak.to_numpy(out.passSelection)]
+    got = tf.simulate_as_features(partons[:600], n_samples=n_samples, selected_input=False)
+    assert got.shape == want.shape and 0 < len(got) < 600 * n_samples
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)

@@ -15,7 +15,7 @@ from pathlib import Path
 from turbosim_hep.io.safe_torch import ModelFile, content_digest
 from turbosim_hep.model.efficiency import EfficiencyModel
 
-__all__ = ("ENTRY_KEY", "attach_efficiency", "read_efficiency")
+__all__ = ("ENTRY_KEY", "attach_efficiency", "load_efficiency", "read_efficiency")
 
 #: Key of the efficiency model in a model file's content.
 ENTRY_KEY = "efficiency"
@@ -27,6 +27,24 @@ def read_efficiency(model_file: ModelFile) -> EfficiencyModel | None:
     if not isinstance(content, dict) or content.get(ENTRY_KEY) is None:
         return None
     return EfficiencyModel.from_entry(content[ENTRY_KEY], source=f"model file {str(model_file.path)!r}")
+
+
+def load_efficiency(path: str | os.PathLike) -> EfficiencyModel:
+    """The efficiency model in ``path``: a model file that carries one, or an entry saved on its own
+    (``torch.save(model.to_entry(), path)``). ``ValueError`` naming the file when it holds neither."""
+    from turbosim_hep.io.safe_torch import open_model_file
+    from turbosim_hep.model.efficiency import ENTRY_FORMAT
+
+    model_file = open_model_file(path)
+    if isinstance(model_file.content, dict) and model_file.content.get("format") == ENTRY_FORMAT:
+        return EfficiencyModel.from_entry(model_file.content, source=f"efficiency file {str(path)!r}")
+    efficiency = read_efficiency(model_file)
+    if efficiency is None:
+        raise ValueError(
+            f"{str(path)!r} carries no selection efficiency; train one with 'turbosim train-efficiency' and pass "
+            "the model file it writes"
+        )
+    return efficiency
 
 
 def attach_efficiency(

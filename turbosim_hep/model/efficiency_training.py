@@ -21,7 +21,7 @@ import torch
 
 from turbosim_hep.model.efficiency import EfficiencyModel, efficiency_features
 
-__all__ = ("EfficiencySample", "efficiency_sample", "fit_efficiency")
+__all__ = ("EfficiencySample", "efficiency_sample", "fit_efficiency", "fit_recalibration")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,17 +133,18 @@ def fit_efficiency(
     validation: np.ndarray,
     *,
     seed: int = 0,
-    hidden: tuple[int, ...] = (32, 32),
+    hidden: tuple[int, ...] = (16, 16),
     epochs: int = 60,
     batch_size: int = 1024,
     learning_rate: float = 2e-3,
     weight_decay: float = 1e-2,
     patience: int = 6,
+    calibration_knots: int = 12,
     progress: Callable[[int, float, float], None] | None = None,
 ) -> tuple[EfficiencyModel, list[dict[str, float]]]:
     """Train ε(z) by binary cross-entropy (AdamW, seeded ``torch.Generator``), keeping the epoch of lowest validation
     loss and stopping after ``patience`` epochs without improvement, then recalibrate it on the validation split
-    (Platt scaling of the logit, folded into the output layer).
+    (a monotone piecewise-linear map of the logit with ``calibration_knots`` knots, :func:`fit_recalibration`).
 
     Arguments
     ---------
@@ -202,30 +203,50 @@ def fit_efficiency(
             if since >= patience:
                 break
     model.load_state_dict(best_state)
-    _platt_scale(model.eval(), z_val, y_val)
+    model.eval()
+    with torch.no_grad():
+        knots, values = fit_recalibration(model.raw_logit(z_val), y_val, knots=calibration_knots)
+    model.set_recalibration(knots, values)
     return model, history
 
 
-def _platt_scale(model: EfficiencyModel, z: torch.Tensor, y: torch.Tensor) -> None:
-    """Recalibrate in place: logit' = a · logit + b with (a, b) minimising the BCE on ``(z, y)`` (Platt 1999), folded
-    into the output layer (no cost per event). An early-stopped network is overconfident at the extremes of ε."""
-    with torch.no_grad():
-        logit = model(z)
-    ab = torch.tensor([1.0, 0.0], requires_grad=True)
-    opt = torch.optim.LBFGS([ab], max_iter=100, line_search_fn="strong_wolfe")
+def fit_recalibration(logit: torch.Tensor, y: torch.Tensor, *, knots: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
+    """A monotone piecewise-linear map g of the network's logit minimising the BCE of g(logit) on ``(logit, y)``.
+
+    The knots sit at equal-count quantiles of ``logit`` (``knots`` of them, fewer where quantiles coincide); g is
+    parametrised by its value at the first knot and positive slopes (softplus) on each segment, starts as the
+    identity and is fitted by L-BFGS. A generalisation of Platt scaling (one segment) that also bends: an
+    early-stopped network on this problem overestimates ε at both ends of its range and underestimates it in the
+    middle, which no single linear map of the logit corrects.
+
+    Returns
+    -------
+    knots, values : (k,) float32
+        The table of :func:`turbosim_hep.model.efficiency.recalibrate`.
+    """
+    from turbosim_hep.model.efficiency import recalibrate
+
+    logit, y = logit.detach().double(), y.double()
+    x = torch.unique(torch.quantile(logit, torch.linspace(0.0, 1.0, knots, dtype=torch.float64)))
+    if len(x) < 2:
+        x = torch.stack([logit.min() - 1.0, logit.max() + 1.0]) if len(logit) else torch.tensor([-1.0, 1.0])
+    width = x[1:] - x[:-1]
+    start = x[:1].clone().requires_grad_(True)
+    raw = torch.full((len(width),), math.log(math.e - 1.0), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([start, raw], max_iter=200, line_search_fn="strong_wolfe")
+
+    def table() -> torch.Tensor:
+        return torch.cat([start, start + torch.cumsum(torch.nn.functional.softplus(raw) * width, 0)])
 
     def closure():
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(ab[0] * logit + ab[1], y)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(recalibrate(logit, x, table()), y)
         loss.backward()
         return loss
 
     opt.step(closure)
-    a, b = (float(v) for v in ab.detach())
     with torch.no_grad():
-        last = model.net[-1]
-        last.weight.mul_(a)
-        last.bias.mul_(a).add_(b)
+        return x.float(), table().float()
 
 
 def train_efficiency(
@@ -234,7 +255,7 @@ def train_efficiency(
     model: str | os.PathLike,
     out: str | os.PathLike,
     seed: int = 0,
-    hidden: tuple[int, ...] = (32, 32),
+    hidden: tuple[int, ...] = (16, 16),
     epochs: int = 60,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Path, EfficiencyModel]:

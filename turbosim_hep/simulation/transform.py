@@ -318,18 +318,47 @@ class EventTransform:
         return ak.with_field(reco, eps, "efficiency")
 
     def simulate_as_features(
-        self, partons: ak.Array, *, n_samples: int = 1, run=None, luminosity_block=None, event=None
+        self,
+        partons: ak.Array,
+        *,
+        n_samples: int = 1,
+        run=None,
+        luminosity_block=None,
+        event=None,
+        selected_input: bool = True,
     ):
         """The ``(n * n_samples, 24)`` X features [GeV] of the events :meth:`simulate` returns, without building them.
 
         Equal to ``reco_to_features(simulate(partons))`` up to float32 rounding (the same noise, jets sorted, MET's
         fourth component |p_miss|), for consumers that only histogram (the coffea processor): building the awkward
         records and reading them back costs as much as the rest of the front end.
+
+        With ``selected_input=False`` (partons that were never selected; needs a model with an efficiency) only the
+        responses that pass the selection come back: the ``(m, 24)`` rows of
+        ``reco_to_features(simulate(partons, selected_input=False))`` where ``passSelection`` holds, in their order.
+        The selection is drawn first (it is keyed apart from the detector noise), so the network runs on those events
+        only.
         """
+        efficiency = None if selected_input else self._efficiency_model()
         coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
         ids = self._event_ids(partons, run, luminosity_block, event)
         z = partons_to_features(coll)
-        return self._oversample(z, ids, n_samples, 0, self.simulate_features, lambda x, _ids, _extra: x)
+        if selected_input:
+            return self._oversample(z, ids, n_samples, 0, self.simulate_features, lambda x, _ids, _extra: x)
+        if int(n_samples) != n_samples or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        source = np.repeat(np.arange(len(z)), n_samples)
+        sample = np.tile(np.arange(n_samples), len(z))
+        rep = {k: v[source] for k, v in ids.items()}
+        eps = efficiency.efficiency(z)[source]
+        passed = self._draw_selection(eps, rep["run"], rep["luminosityBlock"], rep["event"], sample)
+        return self.simulate_features(
+            z[source[passed]],
+            run=rep["run"][passed],
+            luminosity_block=rep["luminosityBlock"][passed],
+            event=rep["event"][passed],
+            sample=sample[passed],
+        )
 
     def unfold(
         self, reco: ak.Array, *, n_samples: int = 1, first_sample: int = 0, run=None, luminosity_block=None, event=None

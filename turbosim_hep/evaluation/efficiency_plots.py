@@ -38,7 +38,7 @@ def draw_efficiency(ax: Any, pull_ax: Any, rows: Mapping[str, Any], *, xlabel: s
         ax.errorbar(mid, rows["full_sim"], yerr=rows["full_sim_error"], fmt="o", color="k", label="Full sim."),
     ]
     ax.set_ylabel("Selection efficiency")
-    ax.set_ylim(0.0, max(0.05, 1.35 * np.nanmax([*rows["full_sim"], *model])))
+    ax.set_ylim(0.0, max(0.05, 2.0 * np.nanmax([*rows["full_sim"], *model])))  # the legend above the points
     ax.set_xlim(edges[0], edges[-1])
     ax.legend(fontsize="x-small", loc="upper right", title=f"$\\chi^2$/ndf = {rows['chi2']:.1f}/{rows['ndf']}",
               title_fontsize="x-small")  # fmt: skip
@@ -75,8 +75,9 @@ def efficiency_figure(
             sharex="col", squeeze=False,
         )  # fmt: skip
         for i, (name, rows) in enumerate(panels):
-            draw_efficiency(axes[0, i], axes[1, i], rows, xlabel=OBSERVABLE_LABELS.get(name, name))
-            header_label(axes[0, i], "" if name != "efficiency" else "calibration")
+            label = OBSERVABLE_LABELS.get(name, name) if name != "efficiency" else r"$\varepsilon(z)$ (calibration)"
+            draw_efficiency(axes[0, i], axes[1, i], rows, xlabel=label)
+            header_label(axes[0, i], "")
         paths = save_figure(fig, stem, formats=formats)
         plt.close(fig)
     return paths

@@ -1,4 +1,4 @@
-// Turbo-Sim's keyed noise (turbosim_hep/noise.py): the same standard normals as Python, bit for bit up to the last
+// Turbo-Sim's keyed noise (turbosim_hep/simulation/noise.py): the same standard normals as Python, bit for bit up to the last
 // bit of float32 log/sin/cos.
 #include <cmath>
 #include <cstdint>
@@ -30,4 +30,10 @@ inline void event_noise(uint64_t key, int dim, float* out) {
     out[2 * p] = r * std::cos(a);
     if (2 * p + 1 < dim) out[2 * p + 1] = r * std::sin(a);
   }
+}
+
+// The key of an event's draw a (0, 1, ..., turbosim.draws - 1) for a decoder truncated to the phase space: its noise
+// input is the draws' noise side by side, turbosim.noise_dim / turbosim.draws numbers each (redraw_keys in Python).
+inline uint64_t redraw_key(uint64_t key, uint64_t a) {
+  return a == 0 ? key : splitmix64(key ^ (a * 0xD1B54A32D192ED03ULL));
 }

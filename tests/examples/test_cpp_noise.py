@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from turbosim_hep.simulation.noise import STREAMS, event_noise, row_keys
+from turbosim_hep.simulation.noise import STREAMS, event_noise, redraw_keys, row_keys
 
 HEADER = Path(__file__).resolve().parents[2] / "examples" / "cpp" / "turbosim_noise.h"
 MAIN = r"""
@@ -16,8 +16,10 @@ MAIN = r"""
 int main() {
   float out[48];
   for (unsigned long long ev : {0ULL, 1ULL, 300ULL, 4000000000ULL}) {
-    event_noise(event_key(2026, STREAM, 2027, 7, ev), 48, out);
-    for (int i = 0; i < 48; ++i) std::printf("%.9g ", out[i]);
+    for (int a = 0; a < 3; ++a) {  // the draws of a truncated decoder
+      event_noise(redraw_key(event_key(2026, STREAM, 2027, 7, ev), a), 48, out);
+      for (int i = 0; i < 48; ++i) std::printf("%.9g ", out[i]);
+    }
     std::printf("\n");
   }
 }
@@ -36,5 +38,6 @@ def test_cpp_noise_equals_python(tmp_path, stream):
         [[float(v) for v in line.split()] for line in subprocess.check_output([str(exe)], text=True).splitlines()]
     )
     events = np.array([0, 1, 300, 4_000_000_000], dtype=np.uint64)
-    want = event_noise(row_keys(2026, STREAMS[stream], np.full(4, 2027), np.full(4, 7), events, 0), 48)
+    keys = row_keys(2026, STREAMS[stream], np.full(4, 2027), np.full(4, 7), events, 0)
+    want = np.concatenate([event_noise(redraw_keys(keys, a), 48) for a in range(3)], axis=1)
     np.testing.assert_array_equal(got.astype(np.float32), want)

@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from turbosim_hep.evaluation.efficiency import efficiency_markdown, efficiency_report
     from turbosim_hep.evaluation.efficiency_plots import efficiency_figure
+    from turbosim_hep.evaluation.selection_sample import efficiency_sample
     from turbosim_hep.events.features import events_from_features
     from turbosim_hep.io.atomic import atomic_path
-    from turbosim_hep.model.efficiency_training import efficiency_sample, train_efficiency
+    from turbosim_hep.model.efficiency_training import train_efficiency
     from turbosim_hep.simulation.registry import load_transform
 
     model = args.model

@@ -87,7 +87,7 @@ def ship_efficiency(out: Path, efficiency: str, data: list[str] | None, check_fi
 
     from turbosim_hep.evaluation.efficiency_card import efficiency_check
     from turbosim_hep.io.datasets import resolve_paths
-    from turbosim_hep.model.efficiency_file import attach_efficiency, load_efficiency
+    from turbosim_hep.simulation.efficiency_file import attach_efficiency, load_efficiency
 
     if not data:
         raise SystemExit("--efficiency needs --efficiency-data: the --no-select sample of its check")

@@ -145,7 +145,7 @@ def test_a_truncated_decoder_exports_its_redraws_and_matches_the_transform(trunc
     from turbosim_hep.model.export import EXPORT_DRAWS, TurboSimTorchWrapper, export_model
     from turbosim_hep.model.onnx_export import export_onnx, read_onnx_metadata
     from turbosim_hep.model.onnx_wrapper import TurboSimOnnxWrapper
-    from turbosim_hep.model.phase_space import inside_phase_space
+    from turbosim_hep.simulation.phase_space import inside_phase_space
 
     z = toy_features(400, np.random.default_rng(31))
     z[:, 8:] *= 3.0  # harder quarks: most events reach the phase space in a few draws

@@ -112,10 +112,10 @@ def test_unselected_input_fills_turbo_sim_with_the_passing_events_only(fileset, 
     import awkward as ak
     from turbosim_hep.processors import TurboSimProcessor
 
-    from tests.model.test_efficiency import constant_efficiency
+    from tests.simulation.test_efficiency import constant_efficiency
     from turbosim_hep.io.nanoevents import open_nanoevents
-    from turbosim_hep.model.efficiency_file import attach_efficiency
     from turbosim_hep.model.transform import TurboSimTransform
+    from turbosim_hep.simulation.efficiency_file import attach_efficiency
 
     eff_model = attach_efficiency(model_path, tmp_path / "model-eff.pt", constant_efficiency(0.3))
     path = next(iter(json.loads(fileset.read_text())["ttbar"]["files"]))

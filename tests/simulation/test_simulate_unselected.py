@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import toy_features
-from tests.model.test_efficiency import constant_efficiency
+from tests.simulation.test_efficiency import constant_efficiency
 from turbosim_hep.cli import main
 from turbosim_hep.events.features import events_from_features, reco_to_features
 from turbosim_hep.io.root import read_events, write_events
-from turbosim_hep.model.efficiency_file import attach_efficiency
 from turbosim_hep.model.transform import TurboSimTransform
+from turbosim_hep.simulation.efficiency_file import attach_efficiency
 from turbosim_hep.simulation.files import simulate_files
 
 EPS = 0.3

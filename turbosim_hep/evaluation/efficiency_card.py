@@ -1,6 +1,6 @@
 """The selection efficiency ε(z) in a model card: its provenance and test-split figures as Markdown, and a slice check.
 
-A model file that carries an efficiency (:mod:`turbosim_hep.model.efficiency_file`) keeps, in the efficiency's
+A model file that carries an efficiency (:mod:`turbosim_hep.simulation.efficiency_file`) keeps, in the efficiency's
 ``provenance``, how it was trained and its figures on the test split (:func:`turbosim_hep.evaluation.efficiency.
 efficiency_report`). :func:`efficiency_card_section` renders them for the model card (``benchmarks/ship_model.py
 --efficiency``), and :func:`efficiency_check` computes the figures that ``tests/test_shipped_models.py`` reproduces on
@@ -56,7 +56,7 @@ def efficiency_check(model: str | os.PathLike, files: Sequence[str | os.PathLike
     """Figures of the ε(z) that ``model`` carries on every event of ``files`` (an unselected sample): events,
     events passing (full sim), the mean of ε, and χ²/ndf in bins of m_tt. ``ValueError`` if it has no efficiency."""
     from turbosim_hep.evaluation.efficiency import efficiency_report
-    from turbosim_hep.model.efficiency_training import efficiency_sample
+    from turbosim_hep.evaluation.selection_sample import efficiency_sample
     from turbosim_hep.simulation.registry import load_transform
 
     tf = load_transform(model, device="cpu")

@@ -180,7 +180,7 @@ class TurboSimConfig:
         The critic of D(x̃) judges pairs D(x | z) (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with
         physics features) instead of the marginal of x̃.
     truncate, redraw_attempts
-        Truncate the physics decoder to the detector's phase space (:mod:`turbosim_hep.model.phase_space`): a draw
+        Truncate the physics decoder to the detector's phase space (:mod:`turbosim_hep.simulation.phase_space`): a draw
         outside it is redrawn, up to ``redraw_attempts`` draws per event in ``simulate()`` (training scores the
         truncated draws after up to 4).
     encoder_hidden, decoder_hidden, critic_hidden

@@ -73,7 +73,7 @@ class FirstInside(nn.Module):
         self.draws = int(draws)
 
     def forward(self, features: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        from turbosim_hep.model.phase_space import inside_phase_space
+        from turbosim_hep.simulation.phase_space import inside_phase_space
 
         width = noise.shape[1] // self.draws
         xs = torch.stack([self.net(features, noise[:, a * width : (a + 1) * width]) for a in range(self.draws)])

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from turbosim_hep.constants import M_ELECTRON_GEV
-from turbosim_hep.model.phase_space import PhaseSpaceBounds
+from turbosim_hep.simulation.phase_space import PhaseSpaceBounds
 
 __all__ = ("MATCH_DR", "PhysicsDecoder", "lost_quarks")
 
@@ -139,10 +139,10 @@ class PhysicsDecoder(nn.Module):
         Standard normals shared by all objects of an event (they enter the event context): where a correlated
         response lives (a jet energy scale common to the jets, recoil, radiation that shifts several objects).
     phase_space
-        The detector's phase space (:class:`~turbosim_hep.model.phase_space.PhaseSpaceBounds`) the model was trained
-        to be truncated to: draws outside it are redrawn, up to ``redraw_attempts`` draws per event (training
-        scores the truncated draws; ``simulate()`` redraws with the event's next keyed noise). ``None``: no
-        truncation.
+        The detector's phase space (:class:`~turbosim_hep.simulation.phase_space.PhaseSpaceBounds`) the model
+        was trained to be truncated to: pT and η are reflected at the one-object edges, and draws breaking a pairwise
+        cut are redrawn, up to ``redraw_attempts`` draws per event (training scores the truncated draws;
+        ``simulate()`` redraws with the event's next keyed noise). ``None``: no truncation.
 
     Attributes
     ----------

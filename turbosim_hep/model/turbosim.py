@@ -18,9 +18,9 @@ from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, Turbo
 from turbosim_hep.model.critics import ConditionalCritic, Critic, critic_loss, with_condition
 from turbosim_hep.model.losses import loss_terms, weighted_total
 from turbosim_hep.model.networks import StochasticMLP
-from turbosim_hep.model.phase_space import PhaseSpaceBounds
 from turbosim_hep.model.physics_decoder import PhysicsDecoder, lost_quarks
-from turbosim_hep.model.redraw import draw_inside
+from turbosim_hep.simulation.phase_space import PhaseSpaceBounds
+from turbosim_hep.simulation.redraw import draw_inside
 
 __all__ = ("TurboSim", "needed_samples")
 

@@ -92,9 +92,8 @@ class EventTransform:
 
     #: The directions this transform provides ("simulate": Z -> X, "unfold": X -> Z).
     directions: tuple[str, ...] = ("simulate", "unfold")
-    #: The selection-efficiency model ε(z) the model file carries
-    #: (:class:`~turbosim_hep.model.efficiency.EfficiencyModel`), or ``None``; ``simulate(..., selected_input=False)``
-    #: needs it.
+    #: The selection-efficiency model ε(z) the model file carries (:class:`~turbosim_hep.simulation.efficiency.
+    #: EfficiencyModel`), or ``None``; ``simulate(..., selected_input=False)`` needs it.
     efficiency = None
 
     def __init__(
@@ -119,7 +118,7 @@ class EventTransform:
         cls, model_file: ModelFile, *, device: str | None = None, seed: int | None = None, batch_size: int = 65_536
     ):
         """The transform of a model file already read (what the model registry calls)."""
-        from turbosim_hep.model.efficiency_file import read_efficiency
+        from turbosim_hep.simulation.efficiency_file import read_efficiency
 
         loaded = cls._read(model_file, device)
         transform = cls(loaded, seed=seed, batch_size=batch_size, model_sha256=model_file.sha256)
@@ -183,7 +182,7 @@ class EventTransform:
         next key (:func:`~turbosim_hep.simulation.noise.redraw_keys`); the draws are counted in :attr:`redraws`."""
         import torch
 
-        from turbosim_hep.model.redraw import draw_inside
+        from turbosim_hep.simulation.redraw import draw_inside
 
         def draw(rows, attempt: int):
             k = keys if rows is None else keys[rows.cpu().numpy()]

@@ -9,9 +9,9 @@ import torch
 from tests.conftest import toy_features
 from turbosim_hep.evaluation.phase_space import phase_space_violations
 from turbosim_hep.model.config import TurboSimConfig
-from turbosim_hep.model.phase_space import PhaseSpaceBounds, inside_phase_space
-from turbosim_hep.model.redraw import draw_inside
 from turbosim_hep.model.turbosim import TurboSim
+from turbosim_hep.simulation.phase_space import PhaseSpaceBounds, inside_phase_space
+from turbosim_hep.simulation.redraw import draw_inside
 
 
 def _boundary_events(n: int, seed: int = 0) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The efficiency model inside a model file: the optional ``efficiency`` entry, read and attached.
 
 Any model file of the toolkit (a Turbo-Sim checkpoint, the OTUS or lookup baseline) may carry the plain-data entry
-``efficiency`` (:meth:`turbosim_hep.model.efficiency.EfficiencyModel.to_entry`) beside its own keys; files without
+``efficiency`` (:meth:`turbosim_hep.simulation.efficiency.EfficiencyModel.to_entry`) beside its own keys; files without
 it load as before. :func:`attach_efficiency` writes a *new* file: the input's content plus the entry, the content
 digest recomputed (:func:`turbosim_hep.io.safe_torch.content_digest`), written atomically; the input is never
 overwritten.
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from turbosim_hep.io.safe_torch import ModelFile, content_digest
-from turbosim_hep.model.efficiency import EfficiencyModel
+from turbosim_hep.simulation.efficiency import EfficiencyModel
 
 __all__ = ("ENTRY_KEY", "attach_efficiency", "load_efficiency", "read_efficiency")
 
@@ -33,7 +33,7 @@ def load_efficiency(path: str | os.PathLike) -> EfficiencyModel:
     """The efficiency model in ``path``: a model file that carries one, or an entry saved on its own
     (``torch.save(model.to_entry(), path)``). ``ValueError`` naming the file when it holds neither."""
     from turbosim_hep.io.safe_torch import open_model_file
-    from turbosim_hep.model.efficiency import ENTRY_FORMAT
+    from turbosim_hep.simulation.efficiency import ENTRY_FORMAT
 
     model_file = open_model_file(path)
     if isinstance(model_file.content, dict) and model_file.content.get("format") == ENTRY_FORMAT:

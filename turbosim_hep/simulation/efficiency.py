@@ -14,7 +14,7 @@ the hadronic top: 25 numbers, standardised with the training split's mean and sp
 map of the logit, fitted on the validation split, calibrates the output.
 
 The model travels inside a model file as the plain-data entry ``efficiency`` (:meth:`EfficiencyModel.to_entry`,
-:func:`turbosim_hep.model.efficiency_file.attach_efficiency`); training lives in
+:func:`turbosim_hep.simulation.efficiency_file.attach_efficiency`); training lives in
 :mod:`turbosim_hep.model.efficiency_training`.
 """
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from turbosim_hep.model.phase_space import PhaseSpaceBounds, inside_phase_space
+from turbosim_hep.simulation.phase_space import PhaseSpaceBounds, inside_phase_space
 
 __all__ = ("draw_inside",)
 
@@ -31,7 +31,7 @@ def draw_inside(
 
     ``draw(rows, a)`` returns the ``a``-th draw (a = 0, 1, ...) of the events ``rows`` (an index tensor; ``None`` for
     all ``n`` events), ``(len(rows), 24)`` [GeV]. Events still outside after ``attempts`` draws keep their last
-    draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.model.phase_space.inside_phase_space`).
+    draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.simulation.phase_space.inside_phase_space`).
     Gradients flow through the kept draws.
     """
     if attempts < 1:

@@ -8,8 +8,8 @@ import torch
 
 from tests.conftest import toy_features
 from turbosim_hep.evaluation.features import four_vectors, pt_eta_phi_mass
-from turbosim_hep.model.efficiency import FEATURE_NAMES, EfficiencyModel, efficiency_features
 from turbosim_hep.model.efficiency_training import fit_efficiency
+from turbosim_hep.simulation.efficiency import FEATURE_NAMES, EfficiencyModel, efficiency_features
 
 
 @pytest.fixture(autouse=True)
@@ -71,8 +71,8 @@ def test_classifier_learns_a_known_efficiency_and_is_calibrated():
 
 
 def test_recalibration_is_monotone_and_undoes_a_distorted_logit():
-    from turbosim_hep.model.efficiency import recalibrate
     from turbosim_hep.model.efficiency_training import fit_recalibration
+    from turbosim_hep.simulation.efficiency import recalibrate
 
     gen = torch.Generator().manual_seed(0)
     true_logit = 2.0 * torch.randn(40_000, generator=gen) - 1.0

@@ -66,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--radiation",
         action=argparse.BooleanOptionalAction,
-        help="physics decoder: a quark may lose its jet to a wide response (the physics preset's default)",
+        help="physics decoder: a quark may lose its jet to a wide response (off in the physics preset: it made the "
+        "pair classifier's job easier in the ablation)",
     )
     p.add_argument(
         "--conditional-critic",

@@ -122,10 +122,9 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
             "patience": 1000,
             "truncate": True,
             "event_noise": 4,
-            "radiation": True,
         },
-        "the toolkit's simulator: physics-structured decoder (truncated to the detector's phase space, event noise, "
-        "lost quarks) and MLP encoder, each trained by the energy score of its conditional distribution: ℒ(x,x̃) 1, "
+        "the toolkit's simulator: physics-structured decoder (truncated to the detector's phase space, event noise) "
+        "and MLP encoder, each trained by the energy score of its conditional distribution: ℒ(x,x̃) 1, "
         "ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
     ),
 }

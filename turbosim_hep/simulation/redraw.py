@@ -32,7 +32,7 @@ def draw_inside(
     ``draw(rows, a)`` returns the ``a``-th draw (a = 0, 1, ...) of the events ``rows`` (an index tensor; ``None`` for
     all ``n`` events), ``(len(rows), 24)`` [GeV]. Events still outside after ``attempts`` draws keep their last
     draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.simulation.phase_space.inside_phase_space`).
-    Gradients flow through the kept draws.
+    Draws are written in place: call it without gradients (training finds the noise here, then decodes once).
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts!r}")
@@ -43,7 +43,7 @@ def draw_inside(
         if len(rows) == 0:
             break
         new = draw(rows, attempt)
-        x = x.index_put((rows,), new)
+        x[rows] = new
         used[rows] += 1
         rows = rows[~inside_phase_space(new, bounds)]
     return x, used

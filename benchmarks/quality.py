@@ -133,7 +133,8 @@ def _redraw_lines(result: dict) -> list[str]:
         "## Truncation to the phase space: draws per event",
         "",
         "A decoder truncated to the detector's phase space redraws an event outside it with its next keyed noise "
-        "(every simulate call of the scoring above, D(z) and D(E(x))).",
+        "(every simulate call of the scoring above: D(z) of the test partons and D(E(x)) of the unfolded ones, "
+        "whose off-shell partons need many draws; D(z) alone: `benchmarks/throughput.py --data`).",
         "",
         "| model | draws per event | redraws [%] | events that used every draw [%] |",
         "|---|---|---|---|",

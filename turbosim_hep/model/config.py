@@ -32,6 +32,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from turbosim_hep.model.presets import PRESETS
+
 #: Epochs of a training run unless told otherwise (``train(epochs=...)``, ``turbosim train --epochs``).
 DEFAULT_EPOCHS = 100
 
@@ -62,72 +64,6 @@ TERMS: tuple[str, ...] = (
     "l_z_zhat",
     "d_zhat",
 )
-
-_OFF = dict.fromkeys(TERMS, 0.0)
-
-#: Presets: name -> (weights, other overrides, description). Unlisted weights are zero.
-PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
-    "turbo": (
-        {"l_z_ztilde": 10.0, "d_ztilde": 1.0, "l_x_xhat": 10.0, "d_xhat": 1.0, "d_xtilde": 10.0, "l_z_zhat": 100.0},
-        {},
-        "the paper's Turbo-Sim: ℒ(z,z̃) 10, D(z̃) 1, ℒ(x,x̂) 10, D(x̂) 1, D(x̃) 10, ℒ(z,ẑ) 100",
-    ),
-    "aae": (
-        {"l_x_xhat": 10.0, "d_ztilde": 1.0},
-        {},
-        "adversarial autoencoder on x with the parton distribution as prior: ℒ(x,x̂) 10, D(z̃) 1",
-    ),
-    "gan": (
-        {"d_xtilde": 1.0},
-        {},
-        "conditional GAN simulating x̃ = D(z) with no pairing: D(x̃) 1",
-    ),
-    "pix2pix": (
-        {"l_x_xtilde": 100.0, "d_xtilde": 1.0},
-        {"supervised_loss": "laplace"},
-        "pix2pix (paired translation z -> x, L1 + adversarial): ℒ(x,x̃) 100 (Laplace), D(x̃) 1",
-    ),
-    "cycle": (
-        {"d_ztilde": 1.0, "d_xtilde": 1.0, "l_x_xhat": 10.0, "l_z_zhat": 10.0},
-        {},
-        "CycleGAN (unpaired, cycle-consistent): D(z̃) 1, D(x̃) 1, ℒ(x,x̂) 10, ℒ(z,ẑ) 10",
-    ),
-    "direct-only": (
-        {"l_z_ztilde": 10.0, "d_ztilde": 1.0, "l_x_xhat": 10.0, "d_xhat": 1.0},
-        {},
-        "Turbo-Sim's direct direction x -> z̃ -> x̂ only: ℒ(z,z̃) 10, D(z̃) 1, ℒ(x,x̂) 10, D(x̂) 1",
-    ),
-    "reverse-only": (
-        {"d_xtilde": 10.0, "l_z_zhat": 100.0},
-        {},
-        "Turbo-Sim's reverse direction z -> x̃ -> ẑ only: D(x̃) 10, ℒ(z,ẑ) 100",
-    ),
-    "physics": (
-        {"l_x_xtilde": 1.0, "l_z_ztilde": 1.0},
-        {
-            "supervised_loss": "energy",
-            "energy_observables": 1.0,
-            "decoder_kind": "physics",
-            "encoder_hidden": (256, 256, 128),
-            "noise_features": 8,
-            "input_noise": 0.0,
-            "lr": 1e-3,
-            "betas": (0.9, 0.999),
-            "weight_decay": 0.0,
-            "lr_schedule": "cosine",
-            "ema": 0.999,
-            "batch_size": 512,
-            "steps_per_epoch": 1000,
-            "critic_steps": 0,
-            "patience": 1000,
-            "truncate": True,
-            "event_noise": 4,
-        },
-        "the toolkit's simulator: physics-structured decoder (truncated to the detector's phase space, event noise) "
-        "and MLP encoder, each trained by the energy score of its conditional distribution: ℒ(x,x̃) 1, "
-        "ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
-    ),
-}
 
 _CRITIC_MODES = ("wasserstein", "density-ratio")
 _SUPERVISED_LOSSES = ("gaussian", "laplace", "energy")
@@ -381,7 +317,7 @@ class TurboSimConfig:
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose one of {tuple(PRESETS)!r}")
         weights, extra, _ = PRESETS[name]
-        return cls(**{**_OFF, **weights, **extra, **overrides})
+        return cls(**{**dict.fromkeys(TERMS, 0.0), **weights, **extra, **overrides})  # unlisted weights: off
 
     def replace(self, **changes: Any) -> TurboSimConfig:
         """A copy with ``changes`` applied (validated again)."""

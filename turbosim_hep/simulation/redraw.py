@@ -11,13 +11,15 @@ stays a pure function of the event's ids.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from turbosim_hep.simulation.phase_space import PhaseSpaceBounds, inside_phase_space
 
-__all__ = ("draw_inside",)
+__all__ = ("RedrawTally", "draw_inside")
 
 
 def draw_inside(
@@ -47,3 +49,26 @@ def draw_inside(
         used[rows] += 1
         rows = rows[~inside_phase_space(new, bounds)]
     return x, used
+
+
+@dataclasses.dataclass
+class RedrawTally:
+    """How often a decoder truncated to the phase space redrew: events simulated, draws made, events that hit the
+    cap (``at_cap``: still redrawing at the last attempt; those outside after it keep their last draw)."""
+
+    events: int = 0
+    draws: int = 0
+    at_cap: int = 0
+
+    def add(self, used: np.ndarray, cap: int, *, outside: int) -> None:
+        self.events += len(used)
+        self.draws += int(used.sum())
+        self.at_cap += int(outside)
+
+    @property
+    def redraw_rate(self) -> float:
+        """Redraws per simulated event (0: every first draw was inside)."""
+        return (self.draws - self.events) / self.events if self.events else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"events": self.events, "draws": self.draws, "at_cap": self.at_cap, "redraw_rate": self.redraw_rate}

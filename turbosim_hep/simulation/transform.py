@@ -18,7 +18,6 @@ Example
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Callable
@@ -38,37 +37,15 @@ from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.runtime.seeds import check_seed
 from turbosim_hep.simulation.noise import STREAMS, event_noise, keyed_uniform, redraw_keys, row_keys
+from turbosim_hep.simulation.redraw import RedrawTally
 from turbosim_hep.simulation.registry import open_model
 
-__all__ = ("Affine", "EventTransform", "RedrawTally", "affine")
+__all__ = ("Affine", "EventTransform", "affine")
 
 #: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
 Affine = tuple[np.ndarray, np.ndarray]
 
 _IDS = ("run", "luminosityBlock", "event")
-
-
-@dataclasses.dataclass
-class RedrawTally:
-    """How often a decoder truncated to the phase space redrew: events simulated, draws made, events that hit the
-    cap (``at_cap``: still redrawing at the last attempt; those outside after it keep their last draw)."""
-
-    events: int = 0
-    draws: int = 0
-    at_cap: int = 0
-
-    def add(self, used: np.ndarray, cap: int, *, outside: int) -> None:
-        self.events += len(used)
-        self.draws += int(used.sum())
-        self.at_cap += int(outside)
-
-    @property
-    def redraw_rate(self) -> float:
-        """Redraws per simulated event (0: every first draw was inside)."""
-        return (self.draws - self.events) / self.events if self.events else 0.0
-
-    def as_dict(self) -> dict[str, float]:
-        return {"events": self.events, "draws": self.draws, "at_cap": self.at_cap, "redraw_rate": self.redraw_rate}
 
 
 class EventTransform:

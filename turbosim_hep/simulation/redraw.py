@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from turbosim_hep.simulation.phase_space import PhaseSpaceBounds, inside_phase_space
+if TYPE_CHECKING:  # torch is imported where draws are made: the transform's module stays light without it
+    import torch
+
+    from turbosim_hep.simulation.phase_space import PhaseSpaceBounds
 
 __all__ = ("RedrawTally", "draw_inside")
 
@@ -36,6 +39,10 @@ def draw_inside(
     draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.simulation.phase_space.inside_phase_space`).
     Draws are written in place: call it without gradients (training finds the noise here, then decodes once).
     """
+    import torch
+
+    from turbosim_hep.simulation.phase_space import inside_phase_space
+
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts!r}")
     x = draw(None, 0)

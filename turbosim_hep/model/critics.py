@@ -118,7 +118,7 @@ class ConditionalCritic(nn.Module):
             getattr(self, name).copy_(torch.as_tensor(value, dtype=torch.float32))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        from turbosim_hep.model.observables import jet_observables
+        from turbosim_hep.model.observables import jet_observables, object_direction
 
         x_gev = inputs[..., :24] * self.x_std + self.x_mean
         z_gev = inputs[..., 24:] * self.z_std + self.z_mean
@@ -126,12 +126,8 @@ class ConditionalCritic(nn.Module):
         jets = x_gev.reshape(-1, 6, 4)[:, 2:]
         quarks = z_gev.reshape(-1, 6, 4)[:, 2:]
 
-        def eta_phi(p4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-            pt = torch.sqrt(p4[..., 0] ** 2 + p4[..., 1] ** 2).clamp_min(1e-3)
-            return torch.asinh(p4[..., 2] / pt), p4[..., 0] / pt, p4[..., 1] / pt
-
-        je, jc, js = eta_phi(jets)
-        qe, qc, qs = eta_phi(quarks)
+        _, je, jc, js = object_direction(jets).unbind(-1)
+        _, qe, qc, qs = object_direction(quarks).unbind(-1)
         # 1 - cos Δφ instead of Δφ²: smooth everywhere, so the gradient penalty stays well defined
         cos_dphi = jc[:, :, None] * qc[:, None] + js[:, :, None] * qs[:, None]
         dr2 = (je[:, :, None] - qe[:, None]) ** 2 + 2.0 * (1.0 - cos_dphi)

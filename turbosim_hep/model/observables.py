@@ -11,7 +11,7 @@ import itertools
 
 import torch
 
-__all__ = ("DIRECTION_GROUPS", "OBSERVABLE_GROUPS", "jet_observables")
+__all__ = ("DIRECTION_GROUPS", "OBSERVABLE_GROUPS", "jet_observables", "object_direction")
 
 _PAIRS = list(itertools.combinations(range(4), 2))
 _TRIPLETS = list(itertools.combinations(range(4), 3))
@@ -33,7 +33,8 @@ def _mass(p4: torch.Tensor) -> torch.Tensor:
 DIRECTION_GROUPS: tuple[str, ...] = ("electron_direction", *(f"jet{k}_direction" for k in range(1, 5)))
 
 
-def _direction(p4: torch.Tensor) -> torch.Tensor:
+def object_direction(p4: torch.Tensor) -> torch.Tensor:
+    """``(..., 4)`` four-vectors [GeV] -> ``(..., 4)`` log pT, η, cos φ, sin φ (differentiable; no atan2)."""
     pt = torch.sqrt(p4[..., 0] ** 2 + p4[..., 1] ** 2).clamp_min(1e-3)
     eta = torch.asinh(p4[..., 2] / pt)
     return torch.stack([torch.log(pt), eta, p4[..., 0] / pt, p4[..., 1] / pt], dim=-1)
@@ -54,5 +55,5 @@ def jet_observables(x_gev: torch.Tensor, *, directions: bool = False) -> dict[st
     out = {k: v / OBSERVABLE_GROUPS[k][1] for k, v in out.items()}
     if directions:
         for name, k in zip(DIRECTION_GROUPS, (0, 2, 3, 4, 5), strict=True):
-            out[name] = _direction(objects[..., k, :])
+            out[name] = object_direction(objects[..., k, :])
     return out

@@ -37,7 +37,6 @@ MATCH_DR = 0.4
 _PARTON_FEATURES = 5
 #: Z slot of each visible object, and which response network simulates it (0 electron, 1 b quark, 2 light quark).
 _VISIBLE_SLOTS = (0, 2, 3, 4, 5)
-_RESPONSE_OF_SLOT = {0: 0, 2: 1, 3: 1, 4: 2, 5: 2}
 #: Objects (indices into _VISIBLE_SLOTS, a slice) each response network simulates, and the pair flag of each object.
 _OBJECTS_OF_RESPONSE = ((0, 1), (1, 3), (3, 5))
 _PAIR_FLAGS = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])

@@ -67,10 +67,11 @@ class RedrawTally:
     draws: int = 0
     at_cap: int = 0
 
-    def add(self, used: np.ndarray, cap: int, *, outside: int) -> None:
+    def add(self, used: np.ndarray, cap: int) -> None:
+        """Count a batch: ``used`` ``(n,)`` draws each event took, ``cap`` the most it could take."""
         self.events += len(used)
         self.draws += int(used.sum())
-        self.at_cap += int(outside)
+        self.at_cap += int((used == cap).sum())
 
     @property
     def redraw_rate(self) -> float:

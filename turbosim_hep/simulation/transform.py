@@ -168,7 +168,7 @@ class EventTransform:
 
         result, used = draw_inside(draw, len(inputs), bounds, attempts=net.redraw_attempts)
         used = used.cpu().numpy()
-        self.redraws.add(used, net.redraw_attempts, outside=int((used == net.redraw_attempts).sum()))
+        self.redraws.add(used, net.redraw_attempts)
         return result
 
     def _keys(self, stream: str, n: int, run, luminosity_block, event, sample) -> np.ndarray:
@@ -284,8 +284,7 @@ class EventTransform:
         reco = self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
         if selected_input:
             return reco
-        source = np.repeat(np.arange(len(z)), n_samples)
-        sample = np.tile(np.arange(first_sample, first_sample + n_samples), len(z))
+        source, sample = _output_rows(len(z), n_samples, first_sample)
         eps = efficiency.efficiency(z)[source]
         passed = self._draw_selection(
             eps, ids["run"][source], ids["luminosityBlock"][source], ids["event"][source], sample
@@ -321,10 +320,7 @@ class EventTransform:
         z = partons_to_features(coll)
         if selected_input:
             return self._oversample(z, ids, n_samples, 0, self.simulate_features, lambda x, _ids, _extra: x)
-        if int(n_samples) != n_samples or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        source = np.repeat(np.arange(len(z)), n_samples)
-        sample = np.tile(np.arange(n_samples), len(z))
+        source, sample = _output_rows(len(z), n_samples, 0)
         rep = {k: v[source] for k, v in ids.items()}
         eps = efficiency.efficiency(z)[source]
         passed = self._draw_selection(eps, rep["run"], rep["luminosityBlock"], rep["event"], sample)
@@ -361,16 +357,10 @@ class EventTransform:
     def _oversample(
         self, features, ids, n_samples: int, first_sample: int, apply: Callable, build: Callable
     ) -> ak.Array:
-        if int(n_samples) != n_samples or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-        if int(first_sample) != first_sample or first_sample < 0:
-            raise ValueError(f"first_sample must be a non-negative integer, got {first_sample!r}")
-        n = len(features)
-        if n_samples == 1 and first_sample == 0:
+        if n_samples == 1 and first_sample == 0:  # one response per event: no index arrays on the hot path
             out = apply(features, run=ids["run"], luminosity_block=ids["luminosityBlock"], event=ids["event"])
             return build(out, ids, None)
-        source = np.repeat(np.arange(n), n_samples)
-        sample = np.tile(np.arange(first_sample, first_sample + n_samples), n)
+        source, sample = _output_rows(len(features), n_samples, first_sample)
         rep = {k: v[source] for k, v in ids.items()}
         out = apply(
             features[source], run=rep["run"], luminosity_block=rep["luminosityBlock"], event=rep["event"], sample=sample
@@ -401,6 +391,16 @@ class EventTransform:
         ids["luminosityBlock"] = ids["luminosityBlock"].astype(np.uint32)
         ids["event"] = ids["event"].astype(np.uint64)
         return ids
+
+
+def _output_rows(n: int, n_samples: int, first_sample: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source event ``(n * n_samples,)`` and sample index of each output row, sample-major within each event."""
+    if int(n_samples) != n_samples or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    if int(first_sample) != first_sample or first_sample < 0:
+        raise ValueError(f"first_sample must be a non-negative integer, got {first_sample!r}")
+    source = np.repeat(np.arange(n), n_samples)
+    return source, np.tile(np.arange(first_sample, first_sample + n_samples), n)
 
 
 def affine(scale: np.ndarray, shift: np.ndarray) -> Affine:

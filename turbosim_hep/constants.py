@@ -14,6 +14,13 @@ M_TOP_GEV: float = 172.76
 M_ELECTRON_GEV: float = 0.51099895e-3
 #: b-quark mass [GeV] used by OTUS for its parton-level b and b-bar (REFERENCE.md §5).
 M_B_OTUS_GEV: float = 4.7
+#: Masses [GeV] Pythia 8 gives the generated b (b-bar) and the light quarks u, d-bar of the hard process (its
+#: ParticleData m0; the reference sample's partons have 4.800 and 0.330): the on-shell masses of the unfolded partons.
+M_B_PYTHIA_GEV: float = 4.8
+M_LIGHT_QUARK_PYTHIA_GEV: float = 0.33
+#: Full widths [GeV] of the W and the top: scales of the unfolding's resonance-mass variables (PDG 2020).
+GAMMA_W_GEV: float = 2.085
+GAMMA_TOP_GEV: float = 1.42
 
 #: Widths [GeV] in the chi^2 jet assignment: leptonic top, hadronic W, hadronic top (REFERENCE.md §6).
 CHI2_SIGMA_TOP_LEP_GEV: float = 5.0

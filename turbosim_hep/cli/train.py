@@ -76,6 +76,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--critic-steps)",
     )
     p.add_argument(
+        "--encoder",
+        dest="encoder_kind",
+        choices=("mlp", "flow"),
+        help="flow: a conditional normalising flow over the t tbar decay chain (on-shell unfolded partons, exact "
+        "likelihood); mlp: the paper's stochastic MLP",
+    )
+    p.add_argument(
+        "--decoder-from",
+        metavar="MODEL",
+        help="start the decoder from this model's (file or shipped name, e.g. ttbar-physics)",
+    )
+    p.add_argument(
+        "--freeze-decoder",
+        action=argparse.BooleanOptionalAction,
+        help="keep the decoder of --decoder-from fixed: train the encoder against that simulation",
+    )
+    p.add_argument(
         "--selection",
         choices=("scorecard", "physics", "ks96"),
         help="model-selection criterion on validation (default scorecard: Table-1 columns + response + the share "
@@ -112,6 +129,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "event_noise",
         "radiation",
         "conditional_critic",
+        "encoder_kind",
+        "decoder_from",
+        "freeze_decoder",
     ):
         value = getattr(args, name)
         if value is not None:

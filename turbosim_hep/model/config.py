@@ -68,6 +68,7 @@ TERMS: tuple[str, ...] = (
 _CRITIC_MODES = ("wasserstein", "density-ratio")
 _SUPERVISED_LOSSES = ("gaussian", "laplace", "energy")
 _DECODER_KINDS = ("mlp", "physics")
+_ENCODER_KINDS = ("mlp", "flow")
 _LR_SCHEDULES = ("constant", "cosine")
 _SELECTIONS = ("scorecard", "physics", "ks96")
 
@@ -114,6 +115,18 @@ class TurboSimConfig:
     conditional_critic
         The critic of D(x̃) judges pairs D(x | z) (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with
         physics features) instead of the marginal of x̃.
+    encoder_kind
+        ``"mlp"`` (the paper's: a stochastic MLP, trained by a point or energy score) or ``"flow"``
+        (:class:`~turbosim_hep.model.flow_encoder.FlowEncoder`: a conditional normalising flow over the t t̄ decay
+        chain, unfolded partons on shell by construction; ℒ(z, z̃) and ℒ(z, ẑ) become its exact negative
+        log-likelihood per chain variable, of z given x and of z given x̃ = D(z)).
+    flow_context, flow_hidden, flow_transforms
+        Width of the flow encoder's detector-event embedding, hidden widths of the embedding and coupling networks,
+        number of spline coupling layers.
+    decoder_from, freeze_decoder
+        Start the decoder from the decoder of this model (a file or a shipped name; ``""``: from scratch; the
+        configurations' decoders must match) and, with ``freeze_decoder``, keep it fixed: the encoder then learns
+        against a trained simulation (its refolding term ℒ(x, x̂) goes through the fixed decoder).
     truncate, redraw_attempts
         Truncate the physics decoder to the detector's phase space (:mod:`turbosim_hep.simulation.phase_space`): a draw
         outside it is redrawn, up to ``redraw_attempts`` draws per event in ``simulate()`` (training scores the
@@ -192,6 +205,12 @@ class TurboSimConfig:
     radiation: bool = False
     conditional_critic: bool = False
     redraw_attempts: int = 32
+    encoder_kind: str = "mlp"
+    flow_context: int = 128
+    flow_hidden: tuple[int, ...] = (256, 256)
+    flow_transforms: int = 6
+    decoder_from: str = ""
+    freeze_decoder: bool = False
     input_noise: float = 0.05
     noise_features: int = 0
     layer_noise: bool = False
@@ -234,6 +253,7 @@ class TurboSimConfig:
                 raise ValueError(f"supervised loss of {term} must be one of {_SUPERVISED_LOSSES!r}, got {kind!r}")
         for name, allowed in (
             ("decoder_kind", _DECODER_KINDS),
+            ("encoder_kind", _ENCODER_KINDS),
             ("lr_schedule", _LR_SCHEDULES),
             ("selection", _SELECTIONS),
         ):
@@ -247,10 +267,12 @@ class TurboSimConfig:
             raise ValueError(f"TurboSimConfig.energy_block must divide 24 (or be 0), got {self.energy_block!r}")
         if not isinstance(self.object_noise, int) or self.object_noise < 4:
             raise ValueError(f"TurboSimConfig.object_noise must be an int >= 4, got {self.object_noise!r}")
-        for name in ("noise_features", "physics_context", "event_noise"):
+        for name in ("noise_features", "physics_context", "event_noise", "flow_context", "flow_transforms"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
-        for name in ("encoder_hidden", "decoder_hidden", "critic_hidden", "physics_hidden"):
+        if self.freeze_decoder and not self.decoder_from:
+            raise ValueError("TurboSimConfig.freeze_decoder needs decoder_from (a model whose decoder to keep)")
+        for name in ("encoder_hidden", "decoder_hidden", "critic_hidden", "physics_hidden", "flow_hidden"):
             widths = getattr(self, name)
             if not isinstance(widths, tuple) or not all(isinstance(w, int) and w > 0 for w in widths):
                 raise ValueError(f"TurboSimConfig.{name} must be a tuple of positive ints, got {widths!r}")

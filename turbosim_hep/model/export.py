@@ -103,6 +103,12 @@ def gev_module(loaded, direction: str) -> GeVModule:
         raise ValueError(f"direction must be one of {tuple(_DIRECTIONS)!r}, got {direction!r}")
     net_name, side_in, side_out = _DIRECTIONS[direction]
     net = getattr(loaded.model, net_name)
+    if getattr(loaded.config, "encoder_kind", "mlp") == "flow" and direction == "unfold":
+        raise ValueError(
+            f"model {str(getattr(loaded, 'path', ''))!r}: its flow encoder (encoder_kind='flow') cannot be exported "
+            "yet (its spline search and decay-chain boosts do not trace to a fixed graph); unfold with "
+            "TurboSimTransform.unfold or 'turbosim unfold' instead, or export the 'simulate' direction"
+        )
     module = GeVModule(
         net,
         getattr(loaded, f"{side_in}_mean"),

@@ -100,16 +100,18 @@ def loss_terms(
     config: TurboSimConfig,
     critics: Mapping[str, nn.Module],
     x_to_gev: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    terms: tuple[str, ...] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Unweighted value of every active term, keyed by weight name (``"l_z_ztilde"``, ``"d_xtilde"``, ...).
 
     ``samples`` holds ``z`` and ``x`` (true, paired, ``(n, 24)``) and the generated samples the active terms need,
     ``(k, n, 24)`` (k draws per event); ``critics`` maps a generated sample's name to its critic, which sees every
     draw. With ``config.energy_observables > 0`` an energy-score term on X also scores the jet observables
-    (:func:`observable_score`, weighted by it); ``x_to_gev`` maps normalised X to GeV for that.
+    (:func:`observable_score`, weighted by it); ``x_to_gev`` maps normalised X to GeV for that. ``terms``: the
+    terms to compute (default: every active one).
     """
     out: dict[str, torch.Tensor] = {}
-    for term in config.active_terms:
+    for term in config.active_terms if terms is None else terms:
         if term in SUPERVISED_TERMS:
             generated, true = SUPERVISED_TERMS[term]
             kind = config.supervised_kind(term)

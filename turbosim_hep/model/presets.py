@@ -69,4 +69,28 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
         "and MLP encoder, each trained by the energy score of its conditional distribution: ℒ(x,x̃) 1, "
         "ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
     ),
+    "turbo-physics": (
+        {"l_x_xtilde": 1.0, "l_z_ztilde": 1.0, "l_z_zhat": 1.0},
+        {
+            "supervised_loss": "energy",
+            "energy_observables": 1.0,
+            "decoder_kind": "physics",
+            "encoder_kind": "flow",
+            "input_noise": 0.0,
+            "lr": 1e-3,
+            "betas": (0.9, 0.999),
+            "weight_decay": 0.0,
+            "lr_schedule": "cosine",
+            "ema": 0.999,
+            "batch_size": 512,
+            "steps_per_epoch": 1000,
+            "critic_steps": 0,
+            "patience": 1000,
+            "truncate": True,
+            "event_noise": 4,
+        },
+        "Turbo-Sim's two directions joined on physics networks: the physics decoder (as in 'physics') and a "
+        "flow encoder over the t tbar decay chain (on-shell unfolded partons); ℒ(x,x̃) 1 (energy), ℒ(z,z̃) 1 and "
+        "ℒ(z,ẑ) 1 (the flow's likelihood of z given x and given x̃ = D(z))",
+    ),
 }

@@ -17,12 +17,29 @@ from typing import Any
 import numpy as np
 import torch
 
+from turbosim_hep.model.checkpoint import read_checkpoint
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.normalisation import Normalisation
 from turbosim_hep.model.turbosim import TurboSim
 from turbosim_hep.runtime.device import resolve_device
+from turbosim_hep.simulation.registry import open_model
 
-__all__ = ("Trainer",)
+__all__ = ("Trainer", "decoder_state")
+
+
+def decoder_state(source: str, config: TurboSimConfig) -> dict[str, torch.Tensor]:
+    """The decoder weights of the model ``source`` (file or shipped name), checked against ``config``'s decoder."""
+    content = read_checkpoint(open_model(source))
+    saved = TurboSimConfig.from_dict(content["config"])
+    fields = ("decoder_kind", "decoder_hidden", "physics_context", "physics_hidden", "object_noise", "event_noise",
+              "truncate", "radiation")  # fmt: skip
+    differ = [f for f in fields if getattr(saved, f) != getattr(config, f)]
+    if differ:
+        raise ValueError(
+            f"decoder_from={source!r}: its decoder differs from this configuration's in {differ!r} "
+            f"({', '.join(f'{f}={getattr(saved, f)!r}' for f in differ)}); pass the same decoder settings"
+        )
+    return {k.removeprefix("decoder."): v for k, v in content["model"].items() if k.startswith("decoder.")}
 
 
 class Trainer:
@@ -55,9 +72,14 @@ class Trainer:
             model.set_normalisation(z_norm.mean, z_norm.std, x_norm.mean, x_norm.std)
         elif config.decoder_kind == "physics":
             raise ValueError("a physics decoder needs the normalisation: pass z_norm and x_norm to the Trainer")
+        if config.decoder_from:
+            model.decoder.load_state_dict(decoder_state(config.decoder_from, config))
+        if config.freeze_decoder:
+            model.decoder.requires_grad_(False)
         self.model = model.to(self.device)
         # learned noise scales are not weight-decayed: decay would pull them to 0, a stationary point
-        params = dict((n, p) for n, p in self.model.named_parameters() if n.startswith(("encoder.", "decoder.")))
+        trained = ("encoder.",) if config.freeze_decoder else ("encoder.", "decoder.")
+        params = dict((n, p) for n, p in self.model.named_parameters() if n.startswith(trained))
         scales = [p for n, p in params.items() if n.endswith(".scale")]
         others = [p for n, p in params.items() if not n.endswith(".scale")]
         groups = [{"params": others}] + ([{"params": scales, "weight_decay": 0.0}] if scales else [])

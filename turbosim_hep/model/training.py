@@ -254,6 +254,7 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
             log(
                 f"epoch {epoch}: loss {train_means['total']:.4g}, val {config.selection} {metrics['selection']:.4f} "
                 f"(Table-1 mean {crit['table1_mean']:.4f}, response {crit['response_mean']:.4f}, "
+                + (f"unfolded masses {crit['unfolding_mean']:.4f}, " if "unfolding_mean" in crit else "")
                 + (
                     f"outside {crit['outside_model']:.4f}, pair AUC {crit['pair_auc']:.3f} "
                     f"[{metrics['seconds']['scorecard']:.1f} s], "

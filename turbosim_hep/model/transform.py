@@ -40,6 +40,8 @@ class TurboSimTransform(EventTransform):
         m = self.loaded
         if direction == "simulate" and getattr(m.model.decoder, "physical", False):
             return m.model.decoder.in_gev(), None, None  # GeV in and out: no normalisation round trip
+        if direction == "unfold" and getattr(m.model.encoder, "physical", False):
+            return m.model.encoder.in_gev(), None, None  # on-shell partons exactly as built, in GeV
         if direction == "simulate":
             net, (mi, si), (mo, so) = m.model.decoder, (m.z_mean, m.z_std), (m.x_mean, m.x_std)
         else:

@@ -16,6 +16,8 @@ from torch import nn
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
 from turbosim_hep.model.critics import ConditionalCritic, Critic, critic_loss, with_condition
+from turbosim_hep.model.decay_chain import N_CHAIN
+from turbosim_hep.model.flow_encoder import FlowEncoder
 from turbosim_hep.model.losses import loss_terms, weighted_total
 from turbosim_hep.model.networks import StochasticMLP
 from turbosim_hep.model.physics_decoder import PhysicsDecoder, lost_quarks
@@ -26,6 +28,12 @@ __all__ = ("TurboSim", "needed_samples")
 
 #: Draws per event a truncated decoder may take in training (the rare event still outside keeps its last draw).
 TRAINING_REDRAWS = 4
+
+#: With a flow encoder these terms are its likelihood, -log q(z | x) and -log q(z | D(z)): the sample they need.
+_LIKELIHOOD_TERMS = {"l_z_ztilde": None, "l_z_zhat": "x_tilde"}
+
+#: Terms whose generated sample depends on the decoder alone (nothing to train when it is frozen).
+_DECODER_ONLY_TERMS = ("l_x_xtilde", "d_xtilde")
 
 _SAMPLE_DEPS = {"z_tilde": (), "x_hat": ("z_tilde",), "x_tilde": (), "z_hat": ("x_tilde",)}
 
@@ -58,7 +66,12 @@ class TurboSim(nn.Module):
             "layer_noise": config.layer_noise,
             "layer_noise_init": config.layer_noise_init,
         }
-        self.encoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.encoder_hidden, **noise)
+        if config.encoder_kind == "flow":
+            self.encoder = FlowEncoder(
+                context=config.flow_context, hidden=config.flow_hidden, transforms=config.flow_transforms
+            )
+        else:
+            self.encoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.encoder_hidden, **noise)
         if config.decoder_kind == "physics":
             self.decoder = PhysicsDecoder(
                 context_dim=config.physics_context,
@@ -91,8 +104,8 @@ class TurboSim(nn.Module):
         with torch.no_grad():
             self.x_mean.copy_(torch.as_tensor(x_mean, dtype=torch.float32))
             self.x_std.copy_(torch.as_tensor(x_std, dtype=torch.float32))
-            for net in (self.decoder, *self.critics.values()):
-                if isinstance(net, PhysicsDecoder | ConditionalCritic):
+            for net in (self.encoder, self.decoder, *self.critics.values()):
+                if isinstance(net, FlowEncoder | PhysicsDecoder | ConditionalCritic):
                     net.set_normalisation(z_mean, z_std, x_mean, x_std)
 
     def x_to_gev(self, x: torch.Tensor) -> torch.Tensor:
@@ -170,9 +183,19 @@ class TurboSim(nn.Module):
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Weighted total and unweighted active terms for a batch of true pairs ``z``, ``x`` ``(n, 24)``."""
         terms = self.config.active_terms
-        which = tuple({**SUPERVISED_TERMS, **ADVERSARIAL_TERMS}[t][0] for t in terms)
+        if self.config.freeze_decoder:  # x̃ = D(z) has nothing left to train: skip its terms
+            terms = tuple(t for t in terms if t not in _DECODER_ONLY_TERMS)
+        likelihood = _LIKELIHOOD_TERMS if self.config.encoder_kind == "flow" else {}
+        sampled = tuple(t for t in terms if t not in likelihood)
+        which = tuple({**SUPERVISED_TERMS, **ADVERSARIAL_TERMS}[t][0] for t in sampled)
+        which += tuple(likelihood[t] for t in terms if t in likelihood and likelihood[t])
         samples = self.draw_samples(z, x, which, draws=self.config.draws, generator=generator)
-        values = loss_terms(samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev)
+        values = loss_terms(samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev, terms=sampled)
+        if "l_z_ztilde" in likelihood and "l_z_ztilde" in terms:
+            values["l_z_ztilde"] = self.flow_nll(z, x)
+        if "l_z_zhat" in likelihood and "l_z_zhat" in terms:
+            x_tilde = samples["x_tilde"]
+            values["l_z_zhat"] = self.flow_nll(z.repeat(len(x_tilde), 1), x_tilde.reshape(-1, x_tilde.shape[-1]))
         total = weighted_total(values, self.config)
         if getattr(self.decoder, "radiation", False):
             # the lost-quark head has its own parameters: its cross-entropy trains it alone, at weight 1
@@ -182,6 +205,11 @@ class TurboSim(nn.Module):
             values["lost_quarks"] = F.binary_cross_entropy_with_logits(dec.lost_logits(z_gev), labels)
             total = total + values["lost_quarks"]
         return total, values
+
+    def flow_nll(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per chain variable, -log q_φ(z|x) / 16, of a flow encoder at the pairs
+        ``z``, ``x`` ``(n, 24)`` (normalised): the likelihood terms ℒ(z, z̃) (x measured) and ℒ(z, ẑ) (x = D(z))."""
+        return -self.encoder.log_prob(z, x).mean() / N_CHAIN
 
     def critic_loss(
         self, z: torch.Tensor, x: torch.Tensor, *, generator: torch.Generator | None = None

@@ -123,12 +123,16 @@ def test_frozen_decoder_from_another_model(tmp_path):
     cfg = source.config.replace(seed=6, decoder_from=str(path), freeze_decoder=True, l_x_xhat=1.0, steps_per_epoch=2)
     trainer = Trainer(((z.numpy() - zn.mean) / zn.std), ((x.numpy() - xn.mean) / xn.std), config=cfg, z_norm=zn,
                       x_norm=xn)  # fmt: skip
-    for (name, p), q in zip(trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True):
+    for (name, p), q in zip(
+        trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True
+    ):
         assert torch.equal(p, q), name
     enc_before = [p.clone() for p in trainer.model.encoder.parameters()]
     out = trainer.step()
     assert "l_x_xtilde" not in out  # nothing to train in x̃ = D(z)
-    for (name, p), q in zip(trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True):
+    for (name, p), q in zip(
+        trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True
+    ):
         assert torch.equal(p, q), name
     assert any(not torch.equal(a, b) for a, b in zip(enc_before, trainer.model.encoder.parameters(), strict=True))
 

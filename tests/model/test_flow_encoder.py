@@ -151,3 +151,33 @@ def test_decoder_from_checks_the_configuration(tmp_path):
         Trainer(z.numpy(), x.numpy(), config=cfg, z_norm=norm, x_norm=norm)
     with pytest.raises(ValueError, match="freeze_decoder needs decoder_from"):
         TurboSimConfig(freeze_decoder=True)
+
+
+def test_conditional_critic_of_the_unfolding_reads_detector_then_partons():
+    from turbosim_hep.model.critics import ConditionalCritic, critic_inputs
+
+    model = _model(d_ztilde=1.0, d_xtilde=1.0, conditional_critic=True, critic_steps=1)
+    assert isinstance(model.critics["z_tilde"], ConditionalCritic)
+    assert isinstance(model.critics["x_tilde"], ConditionalCritic)
+    z, x = toy_pairs(64, seed=11)
+    zn, xn = (z - model.encoder.z_mean) / model.encoder.z_std, (x - model.x_mean) / model.x_std
+    samples = model.draw_samples(zn, xn, ("z_tilde", "x_tilde"), draws=2, generator=torch.Generator().manual_seed(0))
+    pair = critic_inputs(model.critics["z_tilde"], "z_tilde", samples["z_tilde"], samples)
+    assert pair.shape == (2, 64, 48)
+    assert torch.equal(pair[0, :, :24], xn) and torch.equal(pair[1, :, 24:], samples["z_tilde"][1])
+    sim = critic_inputs(model.critics["x_tilde"], "x_tilde", samples["x_tilde"], samples)
+    assert torch.equal(sim[0, :, 24:], zn)
+    loss, parts = model.critic_loss(zn, xn, generator=torch.Generator().manual_seed(1))
+    assert set(parts) == {"z_tilde", "x_tilde"} and torch.isfinite(loss)
+
+
+def test_command_line_flags_reach_the_configuration():
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+
+    args = build_parser().parse_args(
+        ["train", "data", "--out", "m.pt", "--encoder", "flow", "--decoder-from", "ttbar-physics", "--freeze-decoder"]
+    )
+    assert train_cli._overrides(args) == {
+        "encoder_kind": "flow", "decoder_from": "ttbar-physics", "freeze_decoder": True,
+    }  # fmt: skip

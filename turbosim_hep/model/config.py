@@ -113,8 +113,8 @@ class TurboSimConfig:
         Give the physics decoder a lost-quark branch: with a probability fitted to the data (a quark without a jet
         within ΔR 0.4, by cross-entropy), a quark's jet comes from a second, wide response network instead.
     conditional_critic
-        The critic of D(x̃) judges pairs D(x | z) (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with
-        physics features) instead of the marginal of x̃.
+        The critics of D(x̃) and D(z̃) judge (detector, parton) pairs, D(x̃ | z) and D(z̃ | x)
+        (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with physics features), instead of the marginals.
     encoder_kind
         ``"mlp"`` (the paper's: a stochastic MLP, trained by a point or energy score) or ``"flow"``
         (:class:`~turbosim_hep.model.flow_encoder.FlowEncoder`: a conditional normalising flow over the t t̄ decay

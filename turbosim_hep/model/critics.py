@@ -22,6 +22,8 @@ __all__ = (
     "generator_adversarial_loss",
     "gradient_penalty",
     "with_condition",
+    "critic_inputs",
+    "CONDITIONED",
 )
 
 
@@ -135,9 +137,25 @@ class ConditionalCritic(nn.Module):
         return self.net(features)
 
 
-def with_condition(critic: nn.Module, samples: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """What ``critic`` reads of detector ``samples`` ``(n, 24)`` or ``(k, n, 24)``: the samples themselves, or for a
-    :class:`ConditionalCritic` the samples beside their parton events ``z`` ``(n, 24)`` (``(..., 48)``)."""
+#: Generated samples a conditional critic can judge, with what it reads beside them: D(x̃ | z) and D(z̃ | x).
+CONDITIONED: dict[str, str] = {"x_tilde": "z", "z_tilde": "x"}
+
+
+def with_condition(
+    critic: nn.Module, samples: torch.Tensor, condition: torch.Tensor, *, detector: bool = True
+) -> torch.Tensor:
+    """What ``critic`` reads of ``samples`` ``(n, 24)`` or ``(k, n, 24)``: the samples themselves, or for a
+    :class:`ConditionalCritic` the (detector, parton) pair ``(..., 48)``: ``samples`` beside their parton events
+    ``condition`` ``(n, 24)`` when they are detector events (``detector``), else the detector events ``condition``
+    beside the parton ``samples`` (D(z̃ | x))."""
     if not getattr(critic, "conditional", False):
         return samples
-    return torch.cat([samples, z.expand(*samples.shape[:-1], z.shape[-1])], dim=-1)
+    condition = condition.expand(*samples.shape[:-1], condition.shape[-1])
+    return torch.cat([samples, condition] if detector else [condition, samples], dim=-1)
+
+
+def critic_inputs(critic: nn.Module, name: str, sample: torch.Tensor, samples: dict) -> torch.Tensor:
+    """:func:`with_condition` for the generated (or true) ``sample`` standing for ``name`` (``"x_tilde"``, ...),
+    conditioned on the true side :data:`CONDITIONED` names from ``samples`` (which holds ``"z"`` and ``"x"``)."""
+    side = CONDITIONED.get(name, "z")
+    return with_condition(critic, sample, samples[side], detector=side == "z")

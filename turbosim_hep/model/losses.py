@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
-from turbosim_hep.model.critics import generator_adversarial_loss, with_condition
+from turbosim_hep.model.critics import critic_inputs, generator_adversarial_loss
 from turbosim_hep.model.observables import jet_observables
 
 __all__ = ("energy_score", "loss_terms", "observable_score", "supervised_loss", "weighted_total")
@@ -125,7 +125,7 @@ def loss_terms(
                 out[term] = out[term] + config.energy_observables * obs
         else:
             generated, _ = ADVERSARIAL_TERMS[term]
-            fake = with_condition(critics[generated], samples[generated], samples["z"])
+            fake = critic_inputs(critics[generated], generated, samples[generated], samples)
             out[term] = generator_adversarial_loss(
                 critics[generated], fake.reshape(-1, fake.shape[-1]), mode=config.critic_mode
             )

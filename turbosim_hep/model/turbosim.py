@@ -15,7 +15,7 @@ from torch import nn
 
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
-from turbosim_hep.model.critics import ConditionalCritic, Critic, critic_loss, with_condition
+from turbosim_hep.model.critics import CONDITIONED, ConditionalCritic, Critic, critic_inputs, critic_loss
 from turbosim_hep.model.decay_chain import N_CHAIN
 from turbosim_hep.model.flow_encoder import FlowEncoder
 from turbosim_hep.model.losses import loss_terms, weighted_total
@@ -87,7 +87,7 @@ class TurboSim(nn.Module):
         self.critics = nn.ModuleDict(
             {
                 name: ConditionalCritic(hidden=config.critic_hidden)
-                if config.conditional_critic and name == "x_tilde"
+                if config.conditional_critic and name in CONDITIONED
                 else Critic(N_FEATURES, hidden=config.critic_hidden)
                 for name in config.active_critics
             }
@@ -221,8 +221,8 @@ class TurboSim(nn.Module):
             samples = self.draw_samples(z, x, tuple(self.critics), draws=self.config.draws, generator=generator)
         values = {}
         for name, critic in self.critics.items():
-            fake = with_condition(critic, samples[name], samples["z"])  # (k, n, 24 or 48)
-            real = with_condition(critic, samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]], samples["z"])
+            fake = critic_inputs(critic, name, samples[name], samples)  # (k, n, 24 or 48)
+            real = critic_inputs(critic, name, samples[ADVERSARIAL_TERMS["d_" + name.replace("_", "")][1]], samples)
             values[name] = critic_loss(
                 critic,
                 real.repeat(fake.shape[0], 1),

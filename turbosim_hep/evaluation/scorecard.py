@@ -139,6 +139,7 @@ def scorecard(
             "calibration": None,
         }
         if draws is not None:
+            draws = np.asarray(draws)
             rows = np.arange(len(z)) if draw_rows is None else np.asarray(draw_rows)
             if draws.ndim != 3 or draws.shape[1:] != (len(rows), z.shape[1]):
                 raise ValueError(

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from turbosim_hep.evaluation.scorecard import CALIBRATED_QUANTITIES
 from turbosim_hep.evaluation.table1 import PAPER_TABLE1, TABLE1_COLUMNS
 from turbosim_hep.evaluation.uncertainty import VERDICTS, combined_std, verdict
 
@@ -40,8 +41,6 @@ UNFOLDING_TARGETS: dict[str, float] = {
 
 #: Parton-level masses whose KS must sit near the floor (keys of ``parton_observables``).
 PARTON_MASSES: tuple[str, ...] = ("m_w_had", "m_t_had", "m_t_lep", "m_w_lep", "m_tt")
-#: Quantities whose posterior coverage is judged (keys of ``parton_observables``).
-COVERED: tuple[str, ...] = ("top_pt_had", "top_pt_lep", "m_tt", "y_tt", "nu_pz")
 
 _NAN = float("nan")
 
@@ -121,7 +120,7 @@ def _coverage(unf: Mapping[str, Any]) -> list[Figure]:
     tol = UNFOLDING_TARGETS["coverage_tolerance"]
     cal = unf.get("calibration") or {}
     out = []
-    for q in COVERED:
+    for q in CALIBRATED_QUANTITIES:
         target = f"posterior {q}: central-68 % coverage within 68 ± {100 * tol:.0f} %"
         if q not in cal:
             out.append(Figure(f"cov68 {q}", f"{target} (no posterior draws)", _NAN, _NAN, "missed", 100, 1, " %",

@@ -48,7 +48,7 @@ def main() -> None:
     p.add_argument("--transpose", action="store_true", help="runs in columns, figures in rows")
     p.add_argument("--out", help="write the Markdown table here too")
     p.add_argument("--csv", help="write one record per run and figure here")
-    args = p.parse_args()
+    args = p.parse_intermixed_args()
     runs = load_runs(args.quality, model=args.model)
     try:
         text = ablation_markdown(runs, baseline=args.baseline, transpose=args.transpose)

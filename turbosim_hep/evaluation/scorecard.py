@@ -79,6 +79,7 @@ def scorecard(
     half: np.ndarray,
     *,
     draws: np.ndarray | None = None,
+    draw_rows: np.ndarray | None = None,
     card: Any = None,
     classifier: bool = True,
     classifier_max_events: int | None = 50_000,
@@ -92,6 +93,8 @@ def scorecard(
     outputs : ``x_tilde`` = D(z) (required), ``z_tilde`` = E(x), ``x_hat`` = D(E(x)), each ``(n, 24)`` or ``None``.
     half : boolean ``(n,)`` mask of half A of the independent comparisons.
     draws : ``(K, n, 24)`` posterior draws z̃ ~ q(z|x) for the calibration (K ≥ 20 advised); ``None`` skips it.
+    draw_rows : the rows of ``z`` the draws belong to, ``(m,)`` indices, when ``draws`` is ``(K, m, 24)`` for a
+        subset of the events (a cheaper calibration); ``None``: every event.
     card : the detector card of the phase-space check (default: the reference sample's).
     classifier : run the classifier tests (the slowest part: about a minute for 27k events); skipped below
         :data:`~.classifiers.MIN_CLASSIFIER_EVENTS` events in a half.
@@ -136,7 +139,13 @@ def scorecard(
             "calibration": None,
         }
         if draws is not None:
-            truth = parton_observables(z)
+            draws = np.asarray(draws)
+            rows = np.arange(len(z)) if draw_rows is None else np.asarray(draw_rows)
+            if draws.ndim != 3 or draws.shape[1:] != (len(rows), z.shape[1]):
+                raise ValueError(
+                    f"draws must have shape (K, {len(rows)}, {z.shape[1]}) for {len(rows)} events, got {draws.shape!r}"
+                )
+            truth = parton_observables(z[rows])
             per_draw = [parton_observables(d) for d in draws]
             unfolding["calibration"] = posterior_calibration(
                 {q: truth[q] for q in CALIBRATED_QUANTITIES},

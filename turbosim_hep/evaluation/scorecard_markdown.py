@@ -179,11 +179,11 @@ def _unfolding(cards: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def targets_markdown(label: str, rows: Sequence[tuple[str, str, str]]) -> list[str]:
-    """The targets of one model as a Markdown table (verdicts other than "met" in bold)."""
+def targets_markdown(label: str, rows: Sequence[tuple[str, str, str]], *, title: str | None = None) -> list[str]:
+    """The targets of one model as a Markdown table (verdicts other than "met" in bold) under ``title``."""
     body = [[t, v if v == "met" else f"**{v}**", f] for t, v, f in rows]
-    return [f"## Targets of {label} (met / within noise / missed, beyond 2 spreads)", "",
-            *_table(["target", "verdict", "figure"], body), ""]  # fmt: skip
+    title = title or f"Targets of {label} (met / within noise / missed, beyond 2 spreads)"
+    return [f"## {title}", "", *_table(["target", "verdict", "figure"], body), ""]
 
 
 def scorecard_markdown(cards: Mapping[str, Mapping[str, Any]]) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from turbosim_hep.evaluation.phase_space import CONDITIONS
 
-__all__ = ("plot_phase_space", "plot_rank_histogram", "plot_scorecard")
+__all__ = ("calibration_plot_stem", "plot_phase_space", "plot_rank_histogram", "plot_scorecard")
 
 _QUANTITY_TEX = {
     "top_pt_had": r"$p_T(t_\mathrm{had})$",
@@ -25,15 +25,23 @@ _QUANTITY_TEX = {
 }
 
 
+def calibration_plot_stem(label: str) -> str:
+    """File stem of a model's rank-histogram figure in :func:`plot_scorecard`'s folder (``calibration_<label>``)."""
+    return "calibration_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+
+
 def plot_rank_histogram(ax: Any, histogram: Sequence[int], *, label: str = "") -> list[Any]:
     """Rank of the truth among K posterior draws as a step histogram, with the flat line of a calibrated posterior.
 
     ``histogram`` holds K + 1 counts. A U shape means the posterior is too narrow, a dome too wide, a slope biased.
+    The grey band is ±2 standard deviations of a calibrated posterior's bin at this many events (Poisson).
     """
     h = np.asarray(histogram, dtype=np.float64)
     density = h / h.sum() * len(h)
     ranks = np.arange(len(h) + 1) - 0.5
-    artists = [ax.stairs(density, ranks, label=label or None)]
+    noise = 2.0 * np.sqrt(len(h) / h.sum())
+    artists = [ax.axhspan(1.0 - noise, 1.0 + noise, color="grey", alpha=0.2, lw=0)]
+    artists.append(ax.stairs(density, ranks, label=label or None))
     artists.append(ax.axhline(1.0, color="grey", ls="--", lw=1))
     ax.set_xlabel(f"rank of the truth among {len(h) - 1} draws")
     ax.set_ylabel("events / calibrated")
@@ -84,7 +92,6 @@ def plot_scorecard(
             ax.set_title(f"{_QUANTITY_TEX.get(q, q)}: 68 % → {100 * cov:.0f} %", fontsize="medium")
             if ax is not axes[0][0]:
                 ax.set_ylabel("")
-        stem = "calibration_" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
-        written += save_figure(fig, out_dir / stem, formats=formats)
+        written += save_figure(fig, out_dir / calibration_plot_stem(label), formats=formats)
         plt.close(fig)
     return written

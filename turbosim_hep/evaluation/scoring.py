@@ -26,6 +26,7 @@ __all__ = (
     "N_POSTERIOR_DRAWS",
     "check_not_trained_on",
     "check_split",
+    "draw_subset",
     "evaluate",
     "posterior_draws",
     "run_model",
@@ -33,6 +34,7 @@ __all__ = (
 )
 
 _HALF_SALT = 0x7E57_4A1F
+_DRAW_SALT = 0x0D2A_3C51
 #: Posterior draws per event of the calibration test.
 N_POSTERIOR_DRAWS: int = 20
 
@@ -78,6 +80,29 @@ def posterior_draws(
     return np.stack(
         [_run_model(transform.unfold_features, feats.x, feats, batch_size, "unfold", k) for k in range(n_draws)]
     )
+
+
+def draw_subset(feats: FeatureSet, n_events: int | None) -> np.ndarray | None:
+    """Rows of the ``n_events`` events whose posterior is drawn (``None``: every event), chosen from the event ids.
+
+    The choice depends on the ids only (not on file order or the halves A/B), so every model scored on the same
+    events is calibrated on the same subset.
+    """
+    from turbosim_hep.events.split import split_uniform
+
+    if n_events is None or n_events >= len(feats):
+        return None
+    if n_events < 1:
+        raise ValueError(f"draw_events must be at least 1 (or None for every event), got {n_events!r}")
+    u = split_uniform(feats.run, feats.event, salt=_DRAW_SALT)
+    return np.sort(np.argsort(u, kind="stable")[:n_events])
+
+
+def _subset(feats: FeatureSet, rows: np.ndarray) -> FeatureSet:
+    import dataclasses
+
+    fields = ("z", "x", "run", "luminosity_block", "event")
+    return dataclasses.replace(feats, **{f: getattr(feats, f)[rows] for f in fields})
 
 
 #: ``split`` values of :func:`evaluate`: one split of the model's own fractions, or every event (``"all"``).
@@ -229,13 +254,15 @@ def score_transform(
     reconstruct: Reconstruct | None = None,
     meta: Mapping[str, Any] | None = None,
     n_draws: int = N_POSTERIOR_DRAWS,
+    draw_events: int | None = None,
     card: Any = None,
 ) -> tuple[Report, dict[str, SpaceSamples], dict[str, np.ndarray | None]]:
     """Run ``transform`` on ``feats`` (:func:`run_model`) and compare its outputs with the truth.
 
     The report holds Table 1 and every variable (:mod:`.report`), the response test and the scorecard
     (:func:`~.scorecard.scorecard`: phase space, rich and pair classifiers when ``classifier``, peaks, unfolding
-    physics with ``n_draws`` posterior draws per event, 0 to skip the calibration). The halves A/B of the independent
+    physics with ``n_draws`` posterior draws per event, 0 to skip the calibration, of ``draw_events`` events chosen by
+    :func:`draw_subset` or of every event). The halves A/B of the independent
     scheme come from the event ids, so every model scored on the same events is compared on the same halves.
     Returns the report, the compared samples and the outputs (``x_tilde``, ``z_tilde``, ``x_hat``, ``z_hat``
     [GeV], ``None`` where the transform lacks a direction).
@@ -249,7 +276,9 @@ def score_transform(
     timings = meta.setdefault("timing", {})
     x_gen, z_gen, x_rec, z_rec = run_model(transform, feats, batch_size=batch_size, timings=timings)
     t0 = time.perf_counter()
-    draws = posterior_draws(transform, feats, n_draws=n_draws, batch_size=batch_size) if n_draws else None
+    draw_rows = draw_subset(feats, draw_events) if n_draws else None
+    drawn = feats if draw_rows is None else _subset(feats, draw_rows)
+    draws = posterior_draws(transform, drawn, n_draws=n_draws, batch_size=batch_size) if n_draws else None
     timings["posterior_draws_s"] = time.perf_counter() - t0
     samples = make_samples(feats.z, feats.x, z_gen, x_gen, z_rec=z_rec, x_rec=x_rec, reconstruct=reconstruct)
     half = split_uniform(feats.run, feats.event, salt=_HALF_SALT) < 0.5
@@ -263,7 +292,7 @@ def score_transform(
     t0 = time.perf_counter()
     outputs = {"x_tilde": x_gen, "z_tilde": z_gen, "x_hat": x_rec, "z_hat": z_rec}
     card_dict = scorecard(
-        feats.z, feats.x, outputs, half, draws=draws, card=card, classifier=classifier,
+        feats.z, feats.x, outputs, half, draws=draws, draw_rows=draw_rows, card=card, classifier=classifier,
         classifier_max_events=classifier_max_events, reconstruct=reconstruct, seed=seed,
     )  # fmt: skip
     timings["scorecard_s"] = time.perf_counter() - t0

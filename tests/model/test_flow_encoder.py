@@ -181,3 +181,17 @@ def test_command_line_flags_reach_the_configuration():
     assert train_cli._overrides(args) == {
         "encoder_kind": "flow", "decoder_from": "ttbar-physics", "freeze_decoder": True,
     }  # fmt: skip
+
+
+def test_selection_of_a_generative_encoder_counts_its_unfolded_masses():
+    from turbosim_hep.model.validation import selection_score
+
+    z, x = toy_pairs(600, seed=12)
+    z, x = z.double().numpy(), x.double().numpy()
+    good = selection_score(z, x, z, x, physics=None, unfolding=True)
+    shuffled = z.copy()
+    shuffled[:, 16:] = z[::-1, 16:]  # u, dbar from other events: W and top masses smeared
+    bad = selection_score(z, x, shuffled, x, physics=None, unfolding=True)
+    plain = selection_score(z, x, shuffled, x, physics=None)
+    assert good["unfolding_mean"] == 0.0 and bad["unfolding_mean"] > 0.15
+    assert bad["score"] == pytest.approx(plain["score"] + bad["unfolding_mean"])

@@ -193,5 +193,5 @@ def test_selection_of_a_generative_encoder_counts_its_unfolded_masses():
     shuffled[:, 16:] = z[::-1, 16:]  # u, dbar from other events: W and top masses smeared
     bad = selection_score(z, x, shuffled, x, physics=None, unfolding=True)
     plain = selection_score(z, x, shuffled, x, physics=None)
-    assert good["unfolding_mean"] == 0.0 and bad["unfolding_mean"] > 0.15
+    assert good["unfolding_mean"] == 0.0 and bad["unfolding_mean"] > 0.08
     assert bad["score"] == pytest.approx(plain["score"] + bad["unfolding_mean"])

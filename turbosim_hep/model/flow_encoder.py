@@ -8,11 +8,12 @@ Its log density log q_φ(z|x) *is* the likelihood term ℒ(z, z̃) of the Turbo-
 where the MLP encoder's energy score was a stand-in, and the posterior can hold several modes (which jet is which
 quark, the two neutrino pz roots).
 
-Coordinates the flow sees (``(n, 16)``, each of order one): log m_tt and y_tt scaled; cos θ through atanh; the
-resonance masses through asinh((m − M)/Γ) (a Breit–Wigner core of width one, logarithmic tails); azimuths wrapped
-into (−π, π] after subtracting an offset the context network predicts (a rotation of the circle: unit Jacobian, so
-the density stays exact) and scaled to (−2, 2]. The event is first rotated so that the detector-level electron lies at
-φ = 0 (the physics is invariant under that rotation), and rotated back at the end.
+Coordinates the flow sees (``(n, 16)``, each of order one): the resonance masses through asinh((m − M)/Γ) (a
+Breit–Wigner core of width one, logarithmic tails); every other variable minus a shift the context network predicts
+from the detector event (for the azimuths a rotation of the circle, wrapped into (−π, π]), then scaled: a shift has a
+unit Jacobian, so the density stays exact, and the spline works near the origin, where the jet or electron that
+measured the parton puts it. The event is first rotated so that the detector-level electron lies at φ = 0 (the
+physics is invariant under that rotation), and rotated back at the end.
 
 Interface as :class:`~turbosim_hep.model.networks.StochasticMLP`: ``forward(x_norm (n, 24), noise (n, 16))`` →
 z normalised ``(n, 24)``, deterministic given the noise (which is the flow's base draw), so keyed noise, batching and
@@ -32,23 +33,20 @@ from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to
 
 __all__ = ("FlowEncoder",)
 
-#: Chain columns holding azimuths (each gets a predicted offset), masses (asinh line shape) and cosines (atanh).
-_PHI = (3, 7, 10, 13, 15)
-_COS = (2, 6, 9, 12, 14)
+#: Chain columns holding azimuths (each gets a predicted rotation) and resonance masses (asinh line shape).
+_PHI = (2, 4, 7, 12, 15)
 _MASS = {
-    4: (M_TOP_GEV, GAMMA_TOP_GEV),
-    5: (M_TOP_GEV, GAMMA_TOP_GEV),
-    8: (M_W_GEV, GAMMA_W_GEV),
-    11: (M_W_GEV, GAMMA_W_GEV),
+    5: (M_W_GEV, GAMMA_W_GEV),
+    8: (M_TOP_GEV, GAMMA_TOP_GEV),
+    10: (M_TOP_GEV, GAMMA_TOP_GEV),
+    13: (M_W_GEV, GAMMA_W_GEV),
 }
-#: log m_tt [log GeV] centre and scale; y_tt scale.
-_LOG_MTT = (6.2, 0.35)
-_Y_SCALE = 1.1
-#: Fixed part of the azimuth offsets: the hadronic top lies opposite the electron (rotated to φ = 0).
-_PHI_BASE = (math.pi, 0.0, 0.0, 0.0, 0.0)
+#: The other columns (u log pT, the pseudorapidities, t̄ rapidity): (fixed centre, scale); a predicted shift is added.
+_SHIFTED = {0: (4.0, 0.5), 1: (0.0, 0.5), 3: (0.0, 0.5), 6: (0.0, 0.5), 9: (0.0, 0.5), 11: (0.0, 0.5), 14: (0.0, 0.5)}
+#: Fixed part of the azimuth rotations: u, d̄, b (the hadronic top) opposite the electron (rotated to φ = 0).
+_PHI_BASE = (math.pi, math.pi, math.pi, 0.0, 0.0)
 #: Flow coordinates are clamped to this range before the inverse maps (a wild draw stays finite).
 _U_MAX = 12.0
-_COS_EDGE = 1.0 - 1e-6
 #: Detector-level context: engineered features per event.
 _N_CONTEXT_IN = 6 * 8 + 6 + 4 + 2
 
@@ -147,8 +145,8 @@ class FlowEncoder(nn.Module):
             layers += [nn.Linear(width, h), nn.SiLU()]
             width = h
         self.embedding = nn.Sequential(*layers, nn.Linear(width, context))
-        self.offsets = nn.Linear(width, 2 * len(_PHI))
-        self.offsets.zero_init = True  # starts at the fixed offsets
+        self.offsets = nn.Linear(width, 2 * len(_PHI) + len(_SHIFTED))
+        self.offsets.zero_init = True  # starts at the fixed centres and rotations
         self.flow = zuko.flows.NSF(
             N_CHAIN, context=context, bins=bins, transforms=transforms, passes=2, hidden_features=tuple(hidden)
         )
@@ -170,38 +168,38 @@ class FlowEncoder(nn.Module):
     # ---- coordinates ---------------------------------------------------------------------------------------------
 
     def _condition(self, x_gev: torch.Tensor):
-        """(flow distribution, azimuth offsets ``(n, 5)``, electron azimuth ``(n,)``) of detector events [GeV]."""
+        """(flow distribution, shifts ``(n, 16)``, electron azimuth ``(n,)``) of detector events [GeV]."""
         x_gev = x_gev.float()
         phi_e = torch.atan2(x_gev[:, 1], x_gev[:, 0])
         h = _context_features(_rotate(x_gev, -phi_e))
         for layer in self.embedding[:-1]:
             h = layer(h)
-        raw = self.offsets(h).reshape(-1, len(_PHI), 2)
-        offsets = self.phi_base + torch.atan2(raw[..., 1], 1.0 + raw[..., 0])
-        return self.flow(self.embedding[-1](h)), offsets, phi_e
+        raw = self.offsets(h)
+        rot = raw[:, : 2 * len(_PHI)].reshape(-1, len(_PHI), 2)
+        shifts = torch.zeros(len(h), N_CHAIN, dtype=h.dtype, device=h.device)
+        shifts[:, list(_PHI)] = self.phi_base + torch.atan2(rot[..., 1], 1.0 + rot[..., 0])
+        shifts[:, list(_SHIFTED)] = raw[:, 2 * len(_PHI) :]
+        return self.flow(self.embedding[-1](h)), shifts, phi_e
 
     @staticmethod
-    def _to_flow(chain: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    def _to_flow(chain: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
         cols = list(chain.float().unbind(-1))
-        cols[0] = (torch.log(cols[0]) - _LOG_MTT[0]) / _LOG_MTT[1]
-        cols[1] = cols[1] / _Y_SCALE
-        for k, i in enumerate(_PHI):
-            cols[i] = _wrap(cols[i] - offsets[:, k]) * (2.0 / math.pi)
-        for i in _COS:
-            cols[i] = torch.atanh(cols[i].clamp(-_COS_EDGE, _COS_EDGE))
+        for i in _PHI:
+            cols[i] = _wrap(cols[i] - shifts[:, i]) * (2.0 / math.pi)
+        for i, (centre, scale) in _SHIFTED.items():
+            cols[i] = (cols[i] - centre - shifts[:, i]) / scale
         for i, (centre, width) in _MASS.items():
             cols[i] = torch.asinh((cols[i] - centre) / width)
         return torch.stack(cols, dim=-1)
 
     @staticmethod
-    def _from_flow(u: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    def _from_flow(u: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
         cols = list(u.double().clamp(-_U_MAX, _U_MAX).unbind(-1))
-        cols[0] = torch.exp(cols[0] * _LOG_MTT[1] + _LOG_MTT[0])
-        cols[1] = cols[1] * _Y_SCALE
-        for k, i in enumerate(_PHI):
-            cols[i] = _wrap(cols[i] * (math.pi / 2.0) + offsets[:, k].double())
-        for i in _COS:
-            cols[i] = torch.tanh(cols[i])
+        shifts = shifts.double()
+        for i in _PHI:
+            cols[i] = _wrap(cols[i] * (math.pi / 2.0) + shifts[:, i])
+        for i, (centre, scale) in _SHIFTED.items():
+            cols[i] = cols[i] * scale + centre + shifts[:, i]
         for i, (centre, width) in _MASS.items():
             cols[i] = centre + width * torch.sinh(cols[i])
         return torch.stack(cols, dim=-1)
@@ -213,18 +211,18 @@ class FlowEncoder(nn.Module):
         draw ``noise`` ``(n, 16)`` (``None``: fresh standard normals). Differentiable in the weights."""
         if noise is None:
             noise = torch.randn(x_gev.shape[0], self.noise_dim, device=x_gev.device)
-        dist, offsets, phi_e = self._condition(x_gev)
+        dist, shifts, phi_e = self._condition(x_gev)
         u = dist.transform.inv(noise.float())
-        z = chain_to_partons(self._from_flow(u, offsets))
+        z = chain_to_partons(self._from_flow(u, shifts))
         return _rotate(z, phi_e.double()).float()
 
     def log_prob_gev(self, z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
         """log q_φ(chain(z) | x) ``(n,)`` of partons ``z_gev`` given detector events ``x_gev`` (both ``(n, 24)`` GeV),
         in the flow's coordinates: it differs from the density in the chain variables by a Jacobian that does not
         depend on the weights, so maximising it is maximum likelihood."""
-        dist, offsets, phi_e = self._condition(x_gev)
+        dist, shifts, phi_e = self._condition(x_gev)
         chain = partons_to_chain(_rotate(z_gev.double(), -phi_e.double()))
-        return dist.log_prob(self._to_flow(chain, offsets))
+        return dist.log_prob(self._to_flow(chain, shifts))
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Normalised z ``(n, 24)`` from normalised x ``(n, 24)`` and base noise ``(n, 16)``."""

@@ -108,3 +108,12 @@ def test_an_output_path_that_is_no_root_file_is_refused(model_path, reco_file, t
         unfold_file(reco_file, model_path, tmp_path)
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1, got 0"):
         unfold_file(reco_file, model_path, tmp_path / "u.root", n_samples=0)
+
+
+def test_the_shipped_model_unfolds_a_file_by_name(reco_file, tmp_path):
+    done = unfold_file(reco_file, "ttbar-physics", tmp_path / "shipped.root", n_samples=2)
+    events = read_events(done.output, validate=False)
+    assert len(events) == 600 and ak.to_numpy(events.sample).tolist() == [0, 1] * 300
+    z = partons_to_features(events)
+    assert np.isfinite(z).all() and ak.to_numpy(events.Parton.pdgId).tolist() == [list(PARTON_PDG_IDS)] * 600
+    assert json.loads(sidecar_path(done.output).read_text())["model"].endswith("ttbar-physics.pt")

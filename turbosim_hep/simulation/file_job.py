@@ -12,6 +12,7 @@ keeps their sidecars apart).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -188,7 +189,7 @@ def simulate_file(
         source, empty = _lhe_chunks(src, settings, step_size, lhe_sample), None
     else:
         source = iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree)
-        empty = lambda: read_events(src, collections=("Parton",), tree=tree)  # noqa: E731
+        empty = functools.partial(read_events, src, collections=("Parton",), tree=tree)
 
     def respond(events: ak.Array, k: int, first_sample: int) -> ak.Array:
         return transform.simulate(events, n_samples=k, first_sample=first_sample, selected_input=selected_input)
@@ -222,7 +223,7 @@ def unfold_file(
 
     return _transform_file(
         src, dst, transform, "unfold", respond, RECO_COLLECTIONS, source,
-        lambda: read_events(src, collections=RECO_COLLECTIONS, tree=tree),
+        functools.partial(read_events, src, collections=RECO_COLLECTIONS, tree=tree),
         record=record, n_samples=n_samples, max_rows=max_rows, advance=advance,
     )  # fmt: skip
 

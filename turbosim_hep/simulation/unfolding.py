@@ -3,9 +3,9 @@
 The output is an ntuple in the generator's layout (:mod:`turbosim_hep.io.root`): the ids, the unfolded ``Parton``
 collection (``nParton`` + ``Parton_{pt,eta,phi,mass,pdgId}``, six per event, as ``turbosim generate`` writes the
 truth) and the input's ``Electron``, ``MET`` and ``Jet`` carried over, so ``read_events(OUT.root)`` gives parton and
-detector side by side, and ``turbosim simulate OUT.root`` closes the loop x -> z~ -> x^. With ``n_samples = K > 1``
-each input event gives K parton events (posterior draws), sample-major, with ``sample`` (0..K-1) and ``sourceIndex``
-(the input entry, counted within its read chunk of ``step_size`` entries, as ``simulate`` counts it) branches.
+detector side by side. With ``n_samples = K > 1`` each input event gives K parton events (posterior draws),
+sample-major, with ``sample`` (0..K-1) and ``sourceIndex`` (the input entry, counted within its read chunk of
+``step_size`` entries, as ``simulate`` counts it) branches.
 
 It is ``turbosim simulate``'s file machinery run the other way (:func:`~turbosim_hep.simulation.file_job.unfold_file`):
 the output is written to a temporary file and renamed; a sidecar ``OUT.root.json`` records the model's SHA-256, the
@@ -16,7 +16,7 @@ the output's directory (:func:`~turbosim_hep.io.locks.directory_lock`).
 
 The unfolded partons are the network's four-vectors: a model whose encoder returns E < |p| gives partons with a
 negative (signed) mass, which :func:`~turbosim_hep.io.root.read_events` refuses as unphysical unless
-``validate=False`` (the shipped ``ttbar-physics`` does so for most events;
+``validate=False`` (the shipped ``ttbar-physics`` does so for about half of the partons of each slot;
 :func:`turbosim_hep.evaluation.unfolding_physics.off_shell_shares` counts them).
 """
 

@@ -2,8 +2,9 @@
 
 The processor fills one ``hist.Hist`` per observable with a ``simulation`` category axis ("full-sim", "turbo-sim")
 and one regular axis. :func:`plot_simulations` draws one such histogram (unit area, Turbo-Sim / full sim. below),
-:func:`processor_figure` a row of them; the legend says which fraction of each sample lies outside the plotted
-range (boost-histogram counts NaN fills, e.g. failed reconstructions, as overflow).
+:func:`processor_figure` a row of them; :func:`unfolding_figure` draws the processor's ``unfold=True`` histograms
+(``level`` axis: "truth", "unfolded") the same way, unfolded / truth below. The legend says which fraction of each
+sample lies outside the plotted range (boost-histogram counts NaN fills, e.g. failed reconstructions, as overflow).
 """
 
 from __future__ import annotations
@@ -15,14 +16,26 @@ import numpy as np
 
 from turbosim_hep.figures.style import density_label, header_label, ratio_panel, ratio_range, style
 
-__all__ = ("SAMPLE_LABELS", "flow_fractions", "plot_simulations", "processor_figure", "shared_ratio_limits")
+__all__ = (
+    "LEVEL_LABELS",
+    "SAMPLE_LABELS",
+    "flow_fractions",
+    "plot_simulations",
+    "processor_figure",
+    "shared_ratio_limits",
+    "unfolding_figure",
+)
 
 #: Legend names of the processor's ``simulation`` categories.
 SAMPLE_LABELS: dict[str, str] = {"full-sim": "Full simulation", "turbo-sim": "Turbo-Sim"}
+#: Legend names of the ``level`` categories of the processor's unfolded histograms.
+LEVEL_LABELS: dict[str, str] = {"truth": "Truth partons", "unfolded": "Turbo-Sim unfolded"}
 
 _STYLES = {
     "full-sim": {"histtype": "fill", "color": "#9ecae1", "alpha": 0.8},
     "turbo-sim": {"histtype": "step", "color": "#d62728", "linewidth": 2},
+    "truth": {"histtype": "fill", "color": "#c7e9c0", "alpha": 0.8},
+    "unfolded": {"histtype": "step", "color": "#6a3d9a", "linewidth": 2},
 }
 _HEADROOM = 1.6
 
@@ -133,6 +146,26 @@ def processor_figure(hists: Mapping[str, Any], names: Sequence[str] | None = Non
     Every ratio panel has the same y range (:func:`shared_ratio_limits`). Returns a matplotlib ``Figure`` (made
     without pyplot).
     """
+    return _comparison_row(hists, names, text=text, axis="simulation", reference="full-sim", labels=SAMPLE_LABELS,
+                           ratio_label="Turbo-Sim /\nfull sim.")  # fmt: skip
+
+
+def unfolding_figure(hists: Mapping[str, Any], names: Sequence[str] | None = None, *, text: str = "Simulation"):
+    """A row of truth vs unfolded parton-level comparisons (unfolded / truth below), as :func:`processor_figure`.
+
+    ``hists`` is one dataset's ``output[dataset]["unfolded"]`` of ``TurboSimProcessor(model, unfold=True)``
+    (m_tt, top pTs, y_tt); ``names`` default to all. Returns a matplotlib ``Figure``.
+
+    Example
+    -------
+    >>> fig = unfolding_figure(out["ttbar"]["unfolded"], ["m_tt", "top_pt_had"])
+    >>> fig.savefig("unfolded.png")
+    """
+    return _comparison_row(hists, names, text=text, axis="level", reference="truth", labels=LEVEL_LABELS,
+                           ratio_label="Unfolded /\ntruth")  # fmt: skip
+
+
+def _comparison_row(hists, names, *, text, axis, reference, labels, ratio_label):
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -144,10 +177,11 @@ def processor_figure(hists: Mapping[str, Any], names: Sequence[str] | None = Non
         fig = Figure(figsize=(9 * len(names), 9), layout="constrained")
         fig.get_layout_engine().set(hspace=0.0, h_pad=0.02, w_pad=0.15)
         axes = fig.subplots(2, len(names), sharex="col", squeeze=False, gridspec_kw={"height_ratios": (3, 1)})
-        limits = shared_ratio_limits([hists[n] for n in names])
+        limits = shared_ratio_limits([hists[n] for n in names], axis=axis, reference=reference)
         for col, name in enumerate(names):
             ax, rax = axes[0, col], axes[1, col]
-            plot_simulations(hists[name], ax=ax, rax=rax, ratio_limits=limits)
+            plot_simulations(hists[name], ax=ax, rax=rax, axis=axis, reference=reference, labels=labels,
+                             ratio_label=ratio_label, ratio_limits=limits)  # fmt: skip
             # at most five x ticks: the last label of one column must not run into the first of the next
             rax.xaxis.set_major_locator(MaxNLocator(5))
             header_label(ax, text)

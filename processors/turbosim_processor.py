@@ -15,6 +15,12 @@ and the histograms get only its responses with ``passSelection`` (drawn with pro
 yield comparison the full simulation's selection makes. (A weighted histogram with ``efficiency`` has a smaller
 spread; ``simulate()`` returns the weight for that.) The cutflow counts the Turbo-Sim events that pass.
 
+With ``unfold=True`` it also unfolds the selected full-simulation events back to the parton level
+(:meth:`~turbosim_hep.simulation.transform.EventTransform.unfold`) and fills, under ``"unfolded"``, one histogram per
+parton-level observable of :data:`PARTON_OBSERVABLES` (m_tt, hadronic and leptonic top pT, y_tt, from
+:func:`~turbosim_hep.evaluation.features.parton_observables`) with a ``level`` axis: "truth" (the events' partons)
+and "unfolded".
+
 It runs unchanged under ``processor.Runner`` with the Iterative, Futures and Dask executors.
 
 The model is loaded once per worker process (a per-process cache keyed by the file and its modification time, kept
@@ -33,12 +39,13 @@ import numpy as np
 from coffea import processor
 
 from turbosim_hep.constants import X_FEATURES
-from turbosim_hep.events.features import reco_to_features
+from turbosim_hep.evaluation.features import parton_observables
+from turbosim_hep.events.features import partons_to_features, reco_to_features
 from turbosim_hep.events.validity import invalid_events
 from turbosim_hep.physics.reconstruction import reconstruct_features
 from turbosim_hep.simulation.worker_cache import cached_transform
 
-__all__ = ("MASSES", "SAMPLES", "TurboSimProcessor", "check_fileset")
+__all__ = ("LEVELS", "MASSES", "PARTON_OBSERVABLES", "SAMPLES", "TurboSimProcessor", "check_fileset")
 
 #: Branches the processor reads, per collection: the partons it simulates and the full simulation it compares with.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -92,6 +99,19 @@ MASSES: dict[str, tuple[str, int, float, float]] = {
 }
 
 
+#: The two parton-level samples of the unfolded histograms (``unfold=True``).
+LEVELS: tuple[str, ...] = ("truth", "unfolded")
+
+#: Parton-level observables of the unfolded histograms (keys of ``parton_observables``): name -> (label, bins, low,
+#: high) [GeV; y_tt dimensionless].
+PARTON_OBSERVABLES: dict[str, tuple[str, int, float, float]] = {
+    "m_tt": (r"parton $m_{t\bar{t}}$ [GeV]", 100, 250.0, 1500.0),
+    "top_pt_had": (r"parton $p_T^{t,had}$ [GeV]", 100, 0.0, 500.0),
+    "top_pt_lep": (r"parton $p_T^{t,lep}$ [GeV]", 100, 0.0, 500.0),
+    "y_tt": (r"parton $y_{t\bar{t}}$", 60, -3.0, 3.0),
+}
+
+
 def _feature_axis(name: str) -> tuple[str, int, float, float]:
     obj, comp = name.rsplit("_", 1)
     label = f"{obj} ${comp if comp != 'E' else 'E'}$ [GeV]".replace("$px$", "$p_x$")
@@ -123,6 +143,10 @@ class TurboSimProcessor(processor.ProcessorABC):
         ``True`` (default): the events passed the selection the model was trained on. ``False``: they were never
         selected; Turbo-Sim's histograms then hold only its events with ``passSelection`` (needs a model with an
         efficiency, ``turbosim train-efficiency``; use the OTUS selection, the one ε(z) learns, for the full sim).
+    unfold
+        Also unfold the selected full-simulation events and fill ``output[dataset]["unfolded"]``: one histogram per
+        :data:`PARTON_OBSERVABLES` entry with a ``level`` axis ("truth": the events' partons, "unfolded"); the
+        cutflow counts the events as "unfolded".
     device, batch_size, torch_threads
         Where and how the network runs on each worker.
     """
@@ -134,6 +158,7 @@ class TurboSimProcessor(processor.ProcessorABC):
         seed: int | None = None,
         selection: str = "auto",
         selected_input: bool = True,
+        unfold: bool = False,
         device: str = "cpu",
         batch_size: int = 65_536,
         torch_threads: int = 1,
@@ -144,6 +169,7 @@ class TurboSimProcessor(processor.ProcessorABC):
         self.seed = seed
         self.selection = selection
         self.selected_input = bool(selected_input)
+        self.unfold = bool(unfold)
         self.device = device
         self.batch_size = batch_size
         self.torch_threads = torch_threads
@@ -173,6 +199,24 @@ class TurboSimProcessor(processor.ProcessorABC):
             hists[name] = hist.Hist(sample, hist.axis.Regular(bins, lo, hi, name="value", label=label))
         for name, (label, bins, lo, hi) in MASSES.items():
             hists[name] = hist.Hist(sample, hist.axis.Regular(bins, lo, hi, name="value", label=label))
+        return hists
+
+    @staticmethod
+    def _unfolded_histograms() -> dict[str, hist.Hist]:
+        level = hist.axis.StrCategory(list(LEVELS), name="level", label="Parton level")
+        return {
+            name: hist.Hist(level, hist.axis.Regular(bins, lo, hi, name="value", label=label))
+            for name, (label, bins, lo, hi) in PARTON_OBSERVABLES.items()
+        }
+
+    def _fill_unfolded(self, transform, selected) -> dict[str, hist.Hist]:
+        """Truth and unfolded parton-level observables of the selected events."""
+        hists = self._unfolded_histograms()
+        unfolded = partons_to_features(transform.unfold(selected))
+        for level, z in zip(LEVELS, (partons_to_features(selected), unfolded), strict=True):
+            observables = parton_observables(z)
+            for name, h in hists.items():
+                h.fill(level=level, value=observables[name])
         return hists
 
     def process(self, events):
@@ -220,7 +264,11 @@ class TurboSimProcessor(processor.ProcessorABC):
         else:
             cutflow["simulated"] = len(events)
             cutflow["turbo-sim passSelection"] = len(turbo)
-        return {dataset: {"hists": hists, "cutflow": cutflow}}
+        out = {"hists": hists, "cutflow": cutflow}
+        if self.unfold:
+            out["unfolded"] = self._fill_unfolded(transform, selected)
+            cutflow["unfolded"] = len(selected)
+        return {dataset: out}
 
     def postprocess(self, accumulator):
         return accumulator

@@ -74,3 +74,23 @@ def test_processor_m_t_axes_hold_the_reconstructed_tail():
     for name in ("m_t_had", "m_t_lep"):
         _, bins, low, high = MASSES[name]
         assert high >= 600.0 and (high - low) / bins <= 5.0
+
+
+def test_unfolding_figure_draws_truth_and_unfolded_with_an_unfolded_over_truth_panel(rng):
+    from turbosim_hep.processors.plots import unfolding_figure
+
+    level = hist.axis.StrCategory(["truth", "unfolded"], name="level", label="Parton level")
+    hists = {}
+    for name in ("m_tt", "top_pt_had"):
+        h = hist.Hist(level, hist.axis.Regular(40, 0.0, 1500.0, name="value", label="parton $m$ [GeV]"))
+        h.fill(level="truth", value=rng.normal(500.0, 100.0, 5000))
+        h.fill(level="unfolded", value=np.r_[rng.normal(520.0, 120.0, 4900), np.full(100, np.nan)])
+        hists[name] = h
+    fig = unfolding_figure(hists)
+    main, ratio = fig.axes[:2], fig.axes[2:]
+    assert len(main) == len(ratio) == 2
+    legend = [t.get_text() for t in main[0].get_legend().get_texts()]
+    assert legend[0].startswith("Truth partons\n") and legend[1] == "Turbo-Sim unfolded\n0 % below, 2.0 % above range"
+    assert all(rax.get_ylabel() == "Unfolded /\ntruth" for rax in ratio)
+    with pytest.raises(KeyError, match="no histogram"):
+        unfolding_figure(hists, ["y_tt"])

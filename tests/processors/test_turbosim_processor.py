@@ -131,3 +131,41 @@ def test_unselected_input_fills_turbo_sim_with_the_passing_events_only(fileset, 
     assert selected["cutflow"]["simulated"] == 1500 and "turbo-sim passSelection" not in selected["cutflow"]
     with pytest.raises(ValueError, match="no selection-efficiency model"):
         TurboSimProcessor(model_path, selected_input=False).process(events)
+
+
+def test_unfold_fills_truth_and_unfolded_parton_histograms_of_the_selected_events(fileset, model_path):
+    from turbosim_hep.processors import LEVELS, PARTON_OBSERVABLES, TurboSimProcessor
+
+    from turbosim_hep.evaluation.features import parton_observables
+    from turbosim_hep.events.features import partons_to_features
+    from turbosim_hep.io.nanoevents import open_nanoevents
+    from turbosim_hep.model.transform import TurboSimTransform
+
+    path = next(iter(json.loads(fileset.read_text())["ttbar"]["files"]))
+    events = open_nanoevents(path)
+    (out,) = TurboSimProcessor(model_path, unfold=True).process(events).values()
+    assert out["cutflow"]["unfolded"] == 1500
+    assert set(out["unfolded"]) == set(PARTON_OBSERVABLES) == {"m_tt", "top_pt_had", "top_pt_lep", "y_tt"}
+    unfolded = partons_to_features(TurboSimTransform.load(model_path, device="cpu").unfold(events))
+    for level, z in zip(LEVELS, (partons_to_features(events), unfolded), strict=True):
+        observables = parton_observables(z)
+        for name, h in out["unfolded"].items():
+            one = h[{"level": level}]
+            assert one.sum(flow=True) == 1500, (level, name)
+            want = hist_of(one, observables[name])
+            np.testing.assert_array_equal(one.values(flow=True), want, err_msg=f"{level} {name}")
+    truth, unf = (out["unfolded"]["m_tt"][{"level": lv}].values() for lv in LEVELS)
+    assert not np.array_equal(truth, unf)
+    (plain,) = TurboSimProcessor(model_path).process(events).values()
+    assert "unfolded" not in plain and "unfolded" not in plain["cutflow"]
+    (empty,) = TurboSimProcessor(model_path, unfold=True).process(events[:0]).values()
+    assert empty["cutflow"]["unfolded"] == 0 and set(empty["unfolded"]) == set(PARTON_OBSERVABLES)
+    assert all(h.sum(flow=True) == 0 for h in empty["unfolded"].values())
+
+
+def hist_of(h, values: np.ndarray) -> np.ndarray:
+    """Counts of ``values`` in ``h``'s bins, flow included (NaN as overflow, as boost-histogram fills it)."""
+    edges = h.axes[0].edges
+    v = np.where(np.isnan(values), np.inf, values)
+    inner = np.histogram(v[(v >= edges[0]) & (v < edges[-1])], bins=edges)[0]
+    return np.r_[(v < edges[0]).sum(), inner, (v >= edges[-1]).sum()].astype(float)

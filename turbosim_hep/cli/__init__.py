@@ -26,6 +26,7 @@ VERBS: tuple[str, ...] = (
     "train_efficiency",
     "evaluate",
     "simulate",
+    "unfold",
     "export",
     "import_otus",
     "baseline_otus",
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every verb registered."""
     parser = argparse.ArgumentParser(
         prog="turbosim",
-        description="Turbo-Sim fast simulation for HEP: generate, train, simulate, evaluate.",
+        description="Turbo-Sim fast simulation for HEP: generate, train, simulate, unfold, evaluate.",
     )
     parser.add_argument("--version", action="version", version=f"turbosim-hep {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")

@@ -25,6 +25,7 @@ __all__ = (
 )
 
 _KINEMATICS = ("pt", "eta", "phi", "mass")
+_RECO_FIELDS = ("Electron", "MET", "Jet")
 
 
 def _leading_components(coll: ak.Array, k: int) -> np.ndarray:
@@ -70,8 +71,17 @@ def reco_to_features(events: ak.Array) -> np.ndarray:
     """The ``(n, 24)`` float32 X features: leading electron, MET, four leading jets x (px, py, pz, E) [GeV].
 
     MET's four components are (px, py, pzMiss, |p_miss|), the OTUS convention. Every event needs at least one
-    electron and four jets; otherwise a ``ValueError`` names the first bad event.
+    electron and four jets; otherwise a ``ValueError`` names the first bad event. A missing ``Electron``, ``MET`` or
+    ``Jet`` field is a ``ValueError`` naming it.
     """
+    fields = ak.fields(events)
+    missing = [name for name in _RECO_FIELDS if name not in fields]
+    if missing:
+        raise ValueError(
+            f"detector-level events need the fields {', '.join(_RECO_FIELDS)}, but {', '.join(map(repr, missing))} "
+            f"{'is' if len(missing) == 1 else 'are'} missing (fields: {fields!r}); read a file with its detector "
+            "branches (read_events(path, collections=('Electron', 'MET', 'Jet')))"
+        )
     n = len(events)
     if n == 0:
         return np.zeros((0, N_FEATURES), dtype=np.float32)

@@ -1,15 +1,18 @@
-"""Simulate one input file into one output file, atomically, with the sidecar that records what made it.
+"""Simulate (or unfold) one input file into one output file, atomically, with the sidecar that records what made it.
 
 Beside each output ``NAME.root`` a sidecar ``NAME.root.json`` records the model file's SHA-256, the noise seed,
 ``n_samples``, the input file's path, tree and SHA-256, and the output's SHA-256 and entry count.
 :func:`decide` tells what a rerun does with an existing output (make, remake, skip, or refuse); :func:`simulate_file`
-writes the sidecar *pending* before the ROOT file and *complete* after, so a run killed at any moment leaves nothing
-that a rerun would take for finished. This module is what a dask task runs (:mod:`~turbosim_hep.simulation.tasks`)
-and what :func:`~turbosim_hep.simulation.files.simulate_files` runs serially.
+and :func:`unfold_file` write the sidecar *pending* before the ROOT file and *complete* after, so a run killed at any
+moment leaves nothing that a rerun would take for finished. This module is what a dask task runs
+(:mod:`~turbosim_hep.simulation.tasks`), what :func:`~turbosim_hep.simulation.files.simulate_files` runs serially and
+what :func:`~turbosim_hep.simulation.unfolding.unfold_file` runs (the verb's name, ``"simulate"`` or ``"unfold"``,
+keeps their sidecars apart).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -18,17 +21,30 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from turbosim_hep.events.features import reco_to_features
+from turbosim_hep.events.features import partons_to_features, reco_to_features
 from turbosim_hep.io.atomic import atomic_path
 from turbosim_hep.io.digests import file_sha256
 from turbosim_hep.io.root import iterate_events, open_tree, read_events, write_events
 
-__all__ = ("SIDECAR_VERSION", "decide", "output_path", "remove_stale_temporaries", "sidecar_path", "simulate_file")
+__all__ = (
+    "RECO_COLLECTIONS",
+    "SIDECAR_VERSION",
+    "decide",
+    "output_path",
+    "remove_stale_temporaries",
+    "sidecar_path",
+    "simulate_file",
+    "unfold_file",
+)
 
 #: Version of the sidecar record; a record of another version is not trusted (the output is remade).
 SIDECAR_VERSION = 1
 #: Most output events simulated in one network call (and held in memory at once) when oversampling: ~100 MB.
 MAX_ROWS_PER_CALL = 100_000
+#: The detector-level collections that unfolding reads (and carries over into its output).
+RECO_COLLECTIONS: tuple[str, ...] = ("Electron", "MET", "Jet")
+#: How a sidecar's messages name the output of each verb.
+_MADE = {"simulate": "simulated", "unfold": "unfolded"}
 
 
 def output_path(source: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
@@ -48,24 +64,26 @@ def sidecar_path(output: str | os.PathLike) -> Path:
     return output.with_name(output.name + ".json")
 
 
-def _read_sidecar(path: Path) -> dict | None:
+def _read_sidecar(path: Path, verb: str) -> dict | None:
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and record.get("made_by") == "turbosim simulate" else None
+    return record if isinstance(record, dict) and record.get("made_by") == f"turbosim {verb}" else None
 
 
-def decide(dst: Path, settings: dict, overwrite: bool) -> str:
-    """'make', 'remake' or 'skip' for an output; raises ``FileExistsError`` where it must refuse."""
-    record = _read_sidecar(sidecar_path(dst))
+def decide(dst: Path, settings: dict, overwrite: bool, *, verb: str = "simulate") -> str:
+    """'make', 'remake' or 'skip' for an output of ``turbosim {verb}`` (``"simulate"`` or ``"unfold"``); raises
+    ``FileExistsError`` where it must refuse."""
+    record = _read_sidecar(sidecar_path(dst), verb)
     if not dst.exists():
         return "make" if record is None else "remake"
     if record is None:
         if overwrite:
             return "remake"
         raise FileExistsError(
-            f"{str(dst)!r} exists and was not made by turbosim simulate (no sidecar {sidecar_path(dst).name!r}); "
+            f"{str(dst)!r} exists and was not made by turbosim {verb} (no sidecar {sidecar_path(dst).name!r} of "
+            f"turbosim {verb}); "
             "remove it, choose another --out, or pass --overwrite to replace it"
         )
     if record.get("version") != SIDECAR_VERSION or record.get("output") is None:
@@ -76,7 +94,7 @@ def decide(dst: Path, settings: dict, overwrite: bool) -> str:
         old = record.get("settings", {})
         diff = sorted(k for k in set(settings) | set(old) if settings.get(k) != old.get(k))
         raise FileExistsError(
-            f"{str(dst)!r} was simulated with other settings (differing: {', '.join(diff)}); choose another --out "
+            f"{str(dst)!r} was {_MADE[verb]} with other settings (differing: {', '.join(diff)}); choose another --out "
             "or pass --overwrite to remake it"
         )
     try:
@@ -101,14 +119,15 @@ def _write_sidecar(path: Path, record: dict) -> None:
         tmp.write_text(json.dumps(record, indent=1) + "\n")
 
 
-def _check_finite(reco: ak.Array, source: Path, first_entry: int, n_samples: int) -> None:
-    x = reco_to_features(reco)
-    bad = ~np.all(np.isfinite(x), axis=1)
+def _check_finite(out: ak.Array, source: Path, first_entry: int, n_samples: int, verb: str) -> None:
+    features = reco_to_features(out) if verb == "simulate" else partons_to_features(out)
+    bad = ~np.all(np.isfinite(features), axis=1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        given = "partons" if verb == "simulate" else "detector objects"
         raise ValueError(
             f"{str(source)!r}: the model gave NaN or infinity for entry {first_entry + i // n_samples} (event id "
-            f"{int(reco['event'][i])}); its partons are finite: the model file is damaged or diverged"
+            f"{int(out['event'][i])}); its {given} are finite: the model file is damaged or diverged"
         )
 
 
@@ -164,43 +183,91 @@ def simulate_file(
     Settings with ``"selected_input": False`` mark unselected partons: the output gets ``passSelection`` and
     ``efficiency`` (:meth:`~turbosim_hep.simulation.transform.EventTransform.simulate`).
     """
+    settings = record["settings"]
+    selected_input = bool(settings.get("selected_input", True))
+    if "lhe_run" in settings:
+        source, empty = _lhe_chunks(src, settings, step_size, lhe_sample), None
+    else:
+        source = iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree)
+        empty = functools.partial(read_events, src, collections=("Parton",), tree=tree)
+
+    def respond(events: ak.Array, k: int, first_sample: int) -> ak.Array:
+        return transform.simulate(events, n_samples=k, first_sample=first_sample, selected_input=selected_input)
+
+    return _transform_file(
+        src, dst, transform, "simulate", respond, ("Parton",), source, empty,
+        record=record, n_samples=n_samples, max_rows=max_rows, advance=advance,
+    )  # fmt: skip
+
+
+def unfold_file(
+    src: Path,
+    dst: Path,
+    transform,
+    *,
+    tree: str,
+    record: dict,
+    n_samples: int = 1,
+    step_size: int = 200_000,
+    max_rows: int | None = None,
+    advance=None,
+) -> Path:
+    """Unfold one detector-level file into ``dst`` (atomically) and write its sidecar ``record``, as
+    :func:`simulate_file` does the other way: the output holds the ids, the unfolded ``Parton`` collection and the
+    input's :data:`RECO_COLLECTIONS` (carried over, repeated per sample when oversampling). ``advance(n)`` is called
+    with the detector events done."""
+    source = iterate_events(src, step_size=step_size, collections=RECO_COLLECTIONS, tree=tree)
+
+    def respond(events: ak.Array, k: int, first_sample: int) -> ak.Array:
+        return transform.unfold(events, n_samples=k, first_sample=first_sample)
+
+    return _transform_file(
+        src, dst, transform, "unfold", respond, RECO_COLLECTIONS, source,
+        functools.partial(read_events, src, collections=RECO_COLLECTIONS, tree=tree),
+        record=record, n_samples=n_samples, max_rows=max_rows, advance=advance,
+    )  # fmt: skip
+
+
+def _transform_file(
+    src: Path, dst: Path, transform, verb: str, respond, carry: tuple[str, ...], source, empty, *, record: dict,
+    n_samples: int, max_rows: int | None, advance,
+) -> Path:  # fmt: skip
+    """The file job of both verbs: ``respond(events, k, first_sample)`` is the transform's call on a block of input
+    events, ``carry`` the input fields copied beside its output (with ``genWeight``), ``source`` yields the input's
+    chunks and ``empty()`` reads an input without entries (an output of the same layout)."""
     max_rows = MAX_ROWS_PER_CALL if max_rows is None else int(max_rows)
     tally = getattr(transform, "redraws", None)
     before = None if tally is None else tally.as_dict()
     side = sidecar_path(dst)
     previous = side.read_bytes() if side.exists() else None
     _write_sidecar(side, {**record, "output": None})
-    settings = record["settings"]
-    selected_input = bool(settings.get("selected_input", True))
-    if "lhe_run" in settings:
-        source = _lhe_chunks(src, settings, step_size, lhe_sample)
-    else:
-        source = iterate_events(src, step_size=step_size, collections=("Parton",), tree=tree)
 
-    def simulated(events: ak.Array, first: int) -> Iterator[ak.Array]:
+    def transformed(events: ak.Array, first: int) -> Iterator[ak.Array]:
         for start, stop, first_sample, k in _blocks(len(events), n_samples, max_rows):
             part = events[start:stop]
-            reco = transform.simulate(part, n_samples=k, first_sample=first_sample, selected_input=selected_input)
-            _check_finite(reco, src, first + start, k)
+            out = respond(part, k, first_sample)
+            _check_finite(out, src, first + start, k, verb)
             weight = ak.to_numpy(part["genWeight"]) if "genWeight" in ak.fields(part) else None
             if n_samples == 1:
-                reco = ak.with_field(reco, part["Parton"], "Parton")
-                yield reco if weight is None else ak.with_field(reco, weight, "genWeight")
+                for name in carry:
+                    out = ak.with_field(out, part[name], name)
+                yield out if weight is None else ak.with_field(out, weight, "genWeight")
                 continue
-            local = ak.to_numpy(reco["sourceIndex"])
-            reco = ak.with_field(reco, local + start, "sourceIndex")  # counts within the input chunk
-            reco = ak.with_field(reco, part["Parton"][local], "Parton")
-            yield reco if weight is None else ak.with_field(reco, weight[local], "genWeight")
+            local = ak.to_numpy(out["sourceIndex"])
+            out = ak.with_field(out, local + start, "sourceIndex")  # counts within the input chunk
+            for name in carry:
+                out = ak.with_field(out, part[name][local], name)
+            yield out if weight is None else ak.with_field(out, weight[local], "genWeight")
 
     def chunks() -> Iterator[ak.Array]:
         first = 0
         for events in source:
-            yield from simulated(events, first)
+            yield from transformed(events, first)
             first += len(events)
             if advance is not None:
                 advance(len(events))
-        if first == 0 and "lhe_run" not in settings:  # no entries: an empty output of the same layout
-            yield from simulated(read_events(src, collections=("Parton",), tree=tree), 0)
+        if first == 0 and empty is not None:  # no entries: an empty output of the same layout
+            yield from transformed(empty(), 0)
 
     try:
         write_events(dst, chunks(), inputs=[src])

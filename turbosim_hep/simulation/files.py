@@ -180,7 +180,7 @@ def simulate_files(
             f"{samples_name} {int(n_samples):,} on {sum(sizes.values()):,} input events makes {total:,} events, more "
             f"than {MAX_OUTPUT_EVENTS:,} (~{total * BYTES_PER_EVENT / 1e12:,.0f} TB of ROOT files); draw fewer samples"
         )
-    _check_free_space(out_dir, total, samples_name, int(n_samples))
+    check_free_space(out_dir, total, samples_name, int(n_samples))
     transform = load_transform(model_path, device=device, seed=seed)  # the model file is read and hashed once
     selected = _selected_inputs(files, transform, selected_input, model_path)
     base = {
@@ -290,7 +290,7 @@ def _selected_inputs(files, transform, selected_input: bool | None, model_path: 
     return selected
 
 
-def _check_free_space(out_dir: Path, events: int, samples_name: str, n_samples: int) -> None:
+def check_free_space(out_dir: Path, events: int, samples_name: str, n_samples: int) -> None:
     """Refuse a run whose outputs would not fit on the output directory's filesystem (estimated, before starting)."""
     import shutil
 

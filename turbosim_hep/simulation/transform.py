@@ -335,7 +335,17 @@ class EventTransform:
     def unfold(
         self, reco: ak.Array, *, n_samples: int = 1, first_sample: int = 0, run=None, luminosity_block=None, event=None
     ):
-        """Parton-level events (``Parton`` collection) from detector-level ones (``Electron``, ``MET``, ``Jet``)."""
+        """Parton-level events from detector-level ones, z~ = E(x): the inverse of :meth:`simulate`.
+
+        ``reco``: ``n`` events with ``Electron`` (``var * Momentum4D``, >= 1), ``MET`` (pt, phi, pzMiss [GeV]) and
+        ``Jet`` (>= 4), e.g. ``read_events`` of a ``turbosim generate`` file or NanoEvents; a missing field is a
+        ``ValueError`` naming it. Ids, ``n_samples`` and ``first_sample`` as in :meth:`simulate`.
+
+        Returns ``n * n_samples`` events: ``run``, ``luminosityBlock``, ``event``, ``Parton`` (``var * Momentum4D``,
+        six per event in the generator's order and pdgIds; pt, mass [GeV] float32, the mass signed: negative where
+        the network gives E < |p|), + ``sample`` and ``sourceIndex`` when oversampling. ``turbosim unfold``
+        (:func:`turbosim_hep.simulation.unfolding.unfold_file`) writes them to a file.
+        """
         ids = self._event_ids(reco, run, luminosity_block, event)
         x = reco_to_features(reco)
         return self._oversample(x, ids, n_samples, first_sample, self.unfold_features, self._parton_events)

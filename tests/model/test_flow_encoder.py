@@ -39,7 +39,8 @@ def test_draws_are_on_shell_finite_and_keyed():
         again = enc.sample_gev(x[:700], noise[:700])
     assert torch.isfinite(z).all()
     assert off_shell_shares(z.numpy())["any"] == 0.0
-    assert torch.equal(again, z[:700])  # a pure function of (x, noise): batching cannot change a draw
+    # a pure function of (x, noise): the batch changes at most the last bits of the matrix products
+    assert torch.allclose(again, z[:700], rtol=1e-4, atol=1e-3)
 
 
 def test_draws_rotate_with_the_detector_event():
@@ -79,7 +80,7 @@ def test_likelihood_training_moves_the_posterior_to_the_truth():
         opt.step()
     with torch.no_grad():
         after = enc.log_prob_gev(zt, xt).mean()
-        draws = enc.sample_gev(xt, torch.randn(1000, 16, generator=g)).reshape(-1, 6, 4)
+        draws = enc.sample_gev(xt, torch.randn(1000, enc.noise_dim, generator=g)).reshape(-1, 6, 4)
     assert after > before + 5.0
     w = draws[:, 4] + draws[:, 5]
     m_w = torch.sqrt((w[:, 3] ** 2 - (w[:, :3] ** 2).sum(-1)).clamp_min(0))
@@ -195,3 +196,23 @@ def test_selection_of_a_generative_encoder_counts_its_unfolded_masses():
     plain = selection_score(z, x, shuffled, x, physics=None)
     assert good["unfolding_mean"] == 0.0 and bad["unfolding_mean"] > 0.08
     assert bad["score"] == pytest.approx(plain["score"] + bad["unfolding_mean"])
+
+
+def test_a_flow_model_unfolds_on_shell_through_the_transform_and_refuses_export(tmp_path):
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.export import export_model
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.transform import TurboSimTransform
+
+    model = _model()
+    z, x = toy_pairs(300, seed=13)
+    zn = Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy())
+    xn = Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy())
+    path = save_checkpoint(tmp_path / "flow.pt", model=model, z_norm=zn, x_norm=xn, provenance={"files": []})
+    tf = TurboSimTransform.load(path)
+    unfolded = tf.unfold_features(x.numpy(), run=1, event=np.arange(300))
+    assert off_shell_shares(unfolded)["any"] == 0.0
+    again = tf.unfold_features(x.numpy()[:100], run=1, event=np.arange(100))
+    assert np.allclose(again, unfolded[:100], rtol=1e-4, atol=1e-3)  # keyed by the event ids
+    with pytest.raises(ValueError, match="flow encoder"):
+        export_model(path, tmp_path / "enc.pt", direction="unfold")

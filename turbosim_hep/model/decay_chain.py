@@ -83,7 +83,7 @@ def _along(parent: torch.Tensor, n: torch.Tensor, mass: float, a: torch.Tensor) 
     a = a.clamp_min(mass * e_p + 1e-9) if mass > 0 else a.clamp_min(1e-9)
     denom = (e_p * e_p - b * b).clamp_min(1e-12)
     disc = (a * a - mass * mass * denom).clamp_min(0.0)
-    p = ((a * b + e_p * torch.sqrt(disc)) / denom).clamp_min(0.0)
+    p = ((a * b + e_p * torch.sqrt(disc)) / denom).clamp_min(1e-3)  # never at rest: its direction stays defined
     return _on_shell(p[:, None] * n, mass)
 
 

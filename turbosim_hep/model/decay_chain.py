@@ -24,8 +24,8 @@ directions follow from the masses. The columns of the ``(n, 16)`` chain arrays, 
 Each |p| solves P·d = A for a daughter d along a given direction beside a known four-vector P (A from the masses);
 the root taken is the only positive one whenever E_P·m_d < A. For the b quarks that fails in a far off-shell or
 very boosted top (m_t ≲ 130 GeV, or a top above about 2 TeV), where the truth may hold the other root: 0.2 % of the
-reference sample's events, which the map reads correctly but rebuilds with the larger root. All arithmetic is float64 (float32 would round a massless parton's E
-below |p|).
+reference sample's events, which the map reads correctly but rebuilds with the larger root. All arithmetic is
+float64 (float32 would round a massless parton's E below |p|).
 """
 
 from __future__ import annotations

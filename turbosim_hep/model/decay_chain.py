@@ -1,49 +1,49 @@
-"""The t t̄ decay chain in physics coordinates: the 16 numbers from which six on-shell partons are built, and back.
+"""The t t̄ decay chain in physics coordinates: the 18 numbers from which six on-shell partons are built, and back.
 
 Z holds the four-momenta of e⁻, ν̄ₑ, b, b̄, u, d̄ (24 numbers) of t → W⁺ b → (u d̄) b and t̄ → W⁻ b̄ → (e⁻ ν̄ₑ) b̄.
 With the six parton masses fixed, 18 numbers remain. The generator's partons are those of the hard process, before
 initial-state radiation gives the t t̄ pair a recoil: their t t̄ system has pT = 0 (|Σ pT| < 1e-4 GeV in the reference
 sample), which removes two more. :func:`chain_to_partons` builds Z from the 16 numbers left and
 :func:`partons_to_chain` reads them off Z. Every event built this way is on shell (E² = p² + m² for each parton), has
-the truth's zero t t̄ pT, and has exactly the W and top masses its variables say.
+the truth's zero t t̄ pT, and has the W and top masses its chain variables say, so a generator of chain variables
+controls the resonance masses directly. The columns of the ``(n, 16)`` chain arrays, :data:`CHAIN_VARIABLES`:
 
-The variables are chosen so that what a detector measures is explicit: the *laboratory directions* of the five
-partons that leave an electron or a jet (e⁻, b, b̄, u, d̄) are variables of their own, so a posterior can put a quark
-right on its jet; the resonance masses are variables too, so their line shapes are sharp; the momenta along those
-directions follow from the masses. The columns of the ``(n, 16)`` chain arrays, :data:`CHAIN_VARIABLES`:
+=====  ======================  ===============================================================================
+0-1    ``tt_m tt_y``           t t̄ system: mass [GeV], rapidity (pT 0)
+2-3    ``thad_cos thad_phi``   hadronic top direction in the t t̄ rest frame: cos θ (to the beam), azimuth [rad]
+4-5    ``thad_m tlep_m``       hadronic and leptonic top masses [GeV]
+6-8    ``whad_cos phi m``      W⁺ direction in the hadronic top's rest frame (cos θ, φ), W⁺ mass [GeV]
+9-11   ``wlep_cos phi m``      W⁻ in the leptonic top's rest frame, its mass [GeV]
+12-13  ``u_cos phi``           u direction in the W⁺ rest frame
+14-15  ``e_cos phi``           e⁻ direction in the W⁻ rest frame
+=====  ======================  ===============================================================================
 
-=====  ===========================  ==========================================================================
-0-2    ``u_logpt u_eta u_phi``      u: log pT [log GeV], pseudorapidity, azimuth [rad]
-3-5    ``dbar_eta dbar_phi whad_m``  d̄ direction; W⁺ mass [GeV] (fixes |p| of d̄)
-6-8    ``b_eta b_phi thad_m``       b direction; hadronic top mass [GeV] (fixes |p| of b)
-9-10   ``tlep_y tlep_m``            leptonic top rapidity and mass (its pT is minus the hadronic top's)
-11-13  ``bbar_eta bbar_phi wlep_m``  b̄ direction; W⁻ mass (fixes |p| of b̄; W⁻ = t̄ − b̄)
-14-15  ``e_eta e_phi``              e⁻ direction (fixes |p| of e⁻; ν̄ = W⁻ − e⁻)
-=====  ===========================  ==========================================================================
-
-Each |p| solves P·d = A for a daughter d along a given direction beside a known four-vector P (A from the masses);
-the root taken is the only positive one whenever E_P·m_d < A. For the b quarks that fails in a far off-shell or
-very boosted top (m_t ≲ 130 GeV, or a top above about 2 TeV), where the truth may hold the other root: 0.2 % of the
-reference sample's events, which the map reads correctly but rebuilds with the larger root. All arithmetic is
-float64 (float32 would round a massless parton's E below |p|).
+Rest-frame directions below the t t̄ are given in helicity axes: the polar axis is the parent's direction in the
+laboratory, the azimuth is measured from the plane of the beam and that axis. Each rest frame is reached from the
+laboratory by one pure boost along the parent's velocity, so its axes are parallel to the laboratory's and both
+directions of the map use the same frame. All arithmetic is float64 (float32 would round a massless parton's E
+below |p|).
 """
 
 from __future__ import annotations
 
 import torch
 
-from turbosim_hep.constants import M_B_PYTHIA_GEV, M_ELECTRON_GEV, M_LIGHT_QUARK_PYTHIA_GEV
+from turbosim_hep.constants import (
+    M_B_PYTHIA_GEV,
+    M_ELECTRON_GEV,
+    M_LIGHT_QUARK_PYTHIA_GEV,
+)
 
 __all__ = ("CHAIN_VARIABLES", "N_CHAIN", "PARTON_MASSES_GEV", "chain_to_partons", "partons_to_chain")
 
-#: Names of the 16 chain variables, in column order.
+#: Names of the 18 chain variables, in column order.
 CHAIN_VARIABLES: tuple[str, ...] = (
-    "u_logpt", "u_eta", "u_phi",
-    "dbar_eta", "dbar_phi", "whad_m",
-    "b_eta", "b_phi", "thad_m",
-    "tlep_y", "tlep_m",
-    "bbar_eta", "bbar_phi", "wlep_m",
-    "e_eta", "e_phi",
+    "tt_m", "tt_y", "thad_cos", "thad_phi", "thad_m", "tlep_m",
+    "whad_cos", "whad_phi", "whad_m",
+    "wlep_cos", "wlep_phi", "wlep_m",
+    "u_cos", "u_phi",
+    "e_cos", "e_phi",
 )  # fmt: skip
 N_CHAIN: int = len(CHAIN_VARIABLES)
 #: On-shell masses [GeV] of the Z slots e⁻, ν̄ₑ, b, b̄, u, d̄.
@@ -55,94 +55,112 @@ PARTON_MASSES_GEV: tuple[float, ...] = (
     M_LIGHT_QUARK_PYTHIA_GEV,
     M_LIGHT_QUARK_PYTHIA_GEV,
 )
+_E, _NU, _B, _BBAR, _U, _DBAR = range(6)
 #: Smallest W mass [GeV] and smallest top-minus-(W + b) mass gap [GeV] a generated chain is clamped to.
 _MIN_W_GEV = 1.0
 _MIN_GAP_GEV = 0.1
-#: |η| of a generated direction is clamped to this (a wild draw stays finite).
-_MAX_ETA = 12.0
 
 
 def _on_shell(p3: torch.Tensor, mass: float) -> torch.Tensor:
     return torch.cat([p3, torch.sqrt((p3 * p3).sum(-1, keepdim=True) + mass * mass)], dim=-1)
 
 
-def _direction(eta: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
-    """Unit vectors ``(n, 3)`` of pseudorapidity ``eta`` and azimuth ``phi``."""
-    eta = eta.clamp(-_MAX_ETA, _MAX_ETA)
-    sin_theta = 1.0 / torch.cosh(eta)
-    return torch.stack([sin_theta * torch.cos(phi), sin_theta * torch.sin(phi), torch.tanh(eta)], dim=-1)
-
-
-def _along(parent: torch.Tensor, n: torch.Tensor, mass: float, a: torch.Tensor) -> torch.Tensor:
-    """The four-vector d ``(n, 4)`` of mass ``mass`` along unit ``n`` with Minkowski product parent·d = ``a``.
-
-    E_P E_d − (p_P·n) p = a, squared: p²(E_P² − b²) − 2ab p + (E_P² m² − a²) = 0 with b = p_P·n; the + root (the
-    only positive one when E_P m < a, and the one with E_P E_d = a + b p > 0)."""
-    e_p = parent[:, 3]
-    b = (parent[:, :3] * n).sum(-1)
-    a = a.clamp_min(mass * e_p + 1e-9) if mass > 0 else a.clamp_min(1e-9)
-    denom = (e_p * e_p - b * b).clamp_min(1e-12)
-    disc = (a * a - mass * mass * denom).clamp_min(0.0)
-    p = ((a * b + e_p * torch.sqrt(disc)) / denom).clamp_min(1e-3)  # never at rest: its direction stays defined
-    return _on_shell(p[:, None] * n, mass)
-
-
-def _pt_y_phi_m(pt, y, phi, m) -> torch.Tensor:
+def _from_pt_y_phi_m(pt, y, phi, m) -> torch.Tensor:
     mt = torch.sqrt(pt * pt + m * m)
     return torch.stack([pt * torch.cos(phi), pt * torch.sin(phi), mt * torch.sinh(y), mt * torch.cosh(y)], dim=-1)
 
 
-def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a[:, 3] * b[:, 3] - (a[:, :3] * b[:, :3]).sum(-1)
+def _helicity_axes(p3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Unit vectors (x', y', n) ``(n, 3)`` each: n along ``p3``, x' in the plane of the beam and n."""
+    n = p3 / torch.linalg.vector_norm(p3, dim=-1, keepdim=True).clamp_min(1e-12)
+    beam = torch.zeros_like(n)
+    beam[:, 2] = 1.0
+    xp = beam - (n * beam).sum(-1, keepdim=True) * n
+    xp = xp / torch.linalg.vector_norm(xp, dim=-1, keepdim=True).clamp_min(1e-12)
+    return xp, torch.linalg.cross(n, xp), n
+
+
+def _boost(p4: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """Four-vectors ``(n, 4)`` boosted by velocity ``beta`` ``(n, 3)`` (a frame moving at -beta sees them)."""
+    b2 = (beta * beta).sum(-1, keepdim=True).clamp(max=1.0 - 1e-15)
+    gamma = 1.0 / torch.sqrt(1.0 - b2)
+    bp = (beta * p4[:, :3]).sum(-1, keepdim=True)
+    coef = torch.where(b2 > 0, (gamma - 1.0) / b2.clamp_min(1e-300), 0.5 * torch.ones_like(b2))
+    p3 = p4[:, :3] + coef * bp * beta + gamma * beta * p4[:, 3:]
+    return torch.cat([p3, gamma * (p4[:, 3:] + bp)], dim=-1)
+
+
+def _two_body_momentum(m: torch.Tensor, m1: torch.Tensor | float, m2: torch.Tensor | float) -> torch.Tensor:
+    """Daughter momentum [GeV] in the rest frame of a parent of mass ``m`` decaying to masses ``m1``, ``m2``."""
+    lam = (m * m - (m1 + m2) ** 2) * (m * m - (m1 - m2) ** 2)
+    return torch.sqrt(lam.clamp_min(0.0)) / (2.0 * m)
+
+
+def _lab_axes(p3: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The laboratory's x, y and beam axes, each ``(n, 3)`` like ``p3`` (the t t̄ system moves along the beam)."""
+    eye = torch.eye(3, dtype=p3.dtype, device=p3.device)
+    return tuple(eye[i].expand_as(p3) for i in range(3))
+
+
+def _decay(parent: torch.Tensor, cos, phi, m1, m2, axes=_helicity_axes) -> tuple[torch.Tensor, torch.Tensor]:
+    """Daughters (lab) of ``parent`` ``(n, 4)``: daughter 1 along (cos θ, φ) in ``axes(parent)`` of its rest frame."""
+    mass = torch.sqrt((parent[:, 3] ** 2 - (parent[:, :3] ** 2).sum(-1)).clamp_min(1e-12))
+    p = _two_body_momentum(mass, m1, m2)
+    xp, yp, n = axes(parent[:, :3])
+    sin = torch.sqrt((1.0 - cos * cos).clamp_min(0.0))
+    d = (sin * torch.cos(phi))[:, None] * xp + (sin * torch.sin(phi))[:, None] * yp + cos[:, None] * n
+    m1 = torch.as_tensor(m1, dtype=parent.dtype)
+    m2 = torch.as_tensor(m2, dtype=parent.dtype)
+    first = torch.cat([p[:, None] * d, torch.sqrt(p * p + m1 * m1)[:, None]], dim=-1)
+    second = torch.cat([-p[:, None] * d, torch.sqrt(p * p + m2 * m2)[:, None]], dim=-1)
+    beta = parent[:, :3] / parent[:, 3:]
+    return _boost(first, beta), _boost(second, beta)
+
+
+def _angles(parent: torch.Tensor, daughter: torch.Tensor, axes=_helicity_axes) -> tuple[torch.Tensor, torch.Tensor]:
+    """(cos θ, φ) of ``daughter`` in the rest frame of ``parent`` (``axes``), both ``(n,)``."""
+    rest = _boost(daughter, -parent[:, :3] / parent[:, 3:])[:, :3]
+    rest = rest / torch.linalg.vector_norm(rest, dim=-1, keepdim=True).clamp_min(1e-300)
+    xp, yp, n = axes(parent[:, :3])
+    return (rest * n).sum(-1).clamp(-1.0, 1.0), torch.atan2((rest * yp).sum(-1), (rest * xp).sum(-1))
 
 
 def _mass(p4: torch.Tensor) -> torch.Tensor:
-    m2 = _dot(p4, p4)
+    m2 = p4[:, 3] ** 2 - (p4[:, :3] ** 2).sum(-1)
     return torch.copysign(torch.sqrt(m2.abs()), m2)
 
 
-def _eta(p4: torch.Tensor) -> torch.Tensor:
-    return torch.asinh(p4[:, 2] / torch.hypot(p4[:, 0], p4[:, 1]).clamp_min(1e-300))
-
-
-def _phi(p4: torch.Tensor) -> torch.Tensor:
-    return torch.atan2(p4[:, 1], p4[:, 0])
+def _rapidity(p4: torch.Tensor) -> torch.Tensor:
+    return 0.5 * torch.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
 
 
 def chain_to_partons(chain: torch.Tensor) -> torch.Tensor:
     """Partons Z ``(n, 24)`` [GeV] (float64), on shell by construction, from chain variables ``(n, 16)``.
 
-    Masses are clamped where a chain is not kinematically possible (m_W ≥ 1 GeV, m_t ≥ m_W + m_b + 0.1 GeV), so
-    every input, however wild, gives six physical four-momenta. Differentiable (the unfolding back-propagates
-    through it).
+    Masses are clamped where a chain is not kinematically possible (m_W ≥ 1 GeV, m_t ≥ m_W + m_b + 0.1 GeV,
+    m_tt ≥ both tops + 0.1 GeV), so every input, however wild, gives six physical four-momenta. Differentiable (the
+    unfolding back-propagates through it).
     """
     if chain.ndim != 2 or chain.shape[1] != N_CHAIN:
         raise ValueError(f"chain variables must have shape (n, {N_CHAIN}), got {tuple(chain.shape)}")
     c = chain.double()
     m_b, m_q, m_e = M_B_PYTHIA_GEV, M_LIGHT_QUARK_PYTHIA_GEV, M_ELECTRON_GEV
-    w_had = c[:, 5].clamp_min(_MIN_W_GEV)
-    t_had = torch.maximum(c[:, 8], w_had + m_b + _MIN_GAP_GEV)
-    w_lep = c[:, 13].clamp_min(_MIN_W_GEV)
-    t_lep = torch.maximum(c[:, 10], w_lep + m_b + _MIN_GAP_GEV)
-    # hadronic side, bottom up: u given; d̄ along its direction with m(u d̄) = m_W; b with m(u d̄ b) = m_t
-    u = _on_shell(
-        torch.exp(c[:, 0].clamp(max=10.0))[:, None]
-        * _direction(c[:, 1], c[:, 2])
-        * torch.cosh(c[:, 1:2].clamp(-_MAX_ETA, _MAX_ETA)),
-        m_q,
-    )  # pT e^logpt along (η, φ)
-    dbar = _along(u, _direction(c[:, 3], c[:, 4]), m_q, 0.5 * (w_had * w_had - 2 * m_q * m_q))
-    wp = u + dbar
-    b = _along(wp, _direction(c[:, 6], c[:, 7]), m_b, 0.5 * (t_had * t_had - w_had * w_had - m_b * m_b))
-    top_had = wp + b
-    # leptonic side, top down: t̄ balances the hadronic top in pT; b̄ along its direction with m(t̄ − b̄) = m_W
-    pt = torch.hypot(top_had[:, 0], top_had[:, 1])
-    top_lep = _pt_y_phi_m(pt, c[:, 9], _phi(top_had) + torch.pi, t_lep)
-    bbar = _along(top_lep, _direction(c[:, 11], c[:, 12]), m_b, 0.5 * (t_lep * t_lep + m_b * m_b - w_lep * w_lep))
-    wm = top_lep - bbar
-    e = _along(wm, _direction(c[:, 14], c[:, 15]), m_e, 0.5 * (w_lep * w_lep + m_e * m_e))
-    nu = _on_shell((wm - e)[:, :3], 0.0)
-    return torch.cat([e, nu, b, bbar, u, dbar], dim=-1)
+    w_had = torch.maximum(c[:, 8], torch.full_like(c[:, 8], _MIN_W_GEV))
+    w_lep = torch.maximum(c[:, 11], torch.full_like(c[:, 11], _MIN_W_GEV))
+    t_had = torch.maximum(c[:, 4], w_had + m_b + _MIN_GAP_GEV)
+    t_lep = torch.maximum(c[:, 5], w_lep + m_b + _MIN_GAP_GEV)
+    m_tt = torch.maximum(c[:, 0], t_had + t_lep + _MIN_GAP_GEV)
+    zero = torch.zeros_like(m_tt)
+    pair = _from_pt_y_phi_m(zero, c[:, 1], zero, m_tt)
+    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_lab_axes)
+    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b)
+    wm, bbar = _decay(top_lep, c[:, 9], c[:, 10], w_lep, m_b)
+    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q)
+    e, nu = _decay(wm, c[:, 14], c[:, 15], m_e, 0.0)
+    # each parton's energy from its momentum and its mass: on shell to float64 rounding, whatever the boosts did
+    masses = PARTON_MASSES_GEV
+    parts = [_on_shell(p[:, :3], m) for p, m in zip((e, nu, b, bbar, u, dbar), masses, strict=True)]
+    return torch.cat(parts, dim=-1)
 
 
 def partons_to_chain(z: torch.Tensor) -> torch.Tensor:
@@ -154,14 +172,15 @@ def partons_to_chain(z: torch.Tensor) -> torch.Tensor:
     p = z.double().reshape(-1, 6, 4)
     e, nu, b, bbar, u, dbar = (p[:, i] for i in range(6))
     wp, wm = u + dbar, e + nu
-    top_lep = wm + bbar
-    y = 0.5 * torch.log((top_lep[:, 3] + top_lep[:, 2]) / (top_lep[:, 3] - top_lep[:, 2]))
+    top_had, top_lep = wp + b, wm + bbar
+    pair = top_had + top_lep
+    thad_cos, thad_phi = _angles(pair, top_had, axes=_lab_axes)
+    whad_cos, whad_phi = _angles(top_had, wp)
+    wlep_cos, wlep_phi = _angles(top_lep, wm)
+    u_cos, u_phi = _angles(wp, u)
+    e_cos, e_phi = _angles(wm, e)
     cols = [
-        torch.log(torch.hypot(u[:, 0], u[:, 1])), _eta(u), _phi(u),
-        _eta(dbar), _phi(dbar), _mass(wp),
-        _eta(b), _phi(b), _mass(wp + b),
-        y, _mass(top_lep),
-        _eta(bbar), _phi(bbar), _mass(wm),
-        _eta(e), _phi(e),
+        _mass(pair), _rapidity(pair), thad_cos, thad_phi, _mass(top_had), _mass(top_lep),
+        whad_cos, whad_phi, _mass(wp), wlep_cos, wlep_phi, _mass(wm), u_cos, u_phi, e_cos, e_phi,
     ]  # fmt: skip
     return torch.stack(cols, dim=-1)

@@ -8,19 +8,13 @@ Its log density log q_φ(z|x) *is* the likelihood term ℒ(z, z̃) of the Turbo-
 where the MLP encoder's energy score was a stand-in, and the posterior can hold several modes (which jet is which
 quark, the two neutrino pz roots).
 
-Coordinates the flow sees (``(n, 16)``, each of order one): the resonance masses through asinh((m − M)/Γ) (a
-Breit–Wigner core of width one, logarithmic tails); every other variable minus a shift the context network predicts
-from the detector event (for the azimuths a rotation of the circle, wrapped into (−π, π]), then scaled: a shift has a
-unit Jacobian, so the density stays exact, and the spline works near the origin, where the jet or electron that
-measured the parton puts it. The event is first rotated so that the detector-level electron lies at φ = 0 (the
-physics is invariant under that rotation), and rotated back at the end.
+Coordinates the flow sees (``(n, 16)``, each of order one): log m_tt and y_tt scaled; cos θ through atanh; the
+resonance masses through asinh((m − M)/Γ) (a Breit–Wigner core of width one, logarithmic tails); azimuths wrapped
+into (−π, π] after subtracting an offset the context network predicts (a rotation of the circle: unit Jacobian, so
+the density stays exact) and scaled to (−2, 2]. The event is first rotated so that the detector-level electron lies at
+φ = 0 (the physics is invariant under that rotation), and rotated back at the end.
 
-Which jet came from which quark is a discrete choice (there is no b-tag): the embedding predicts the probabilities of
-the 256 assignments of b, b̄, u, d̄ to the four jets (a merged jet may take two), an event's draw first picks one, and
-the flow, told the assignment, models each quark's direction around its jet. Training fits both to the pair's own
-assignment (each quark's nearest jet): log p(a|x) + log q(z|x, a).
-
-Interface as :class:`~turbosim_hep.model.networks.StochasticMLP`: ``forward(x_norm (n, 24), noise (n, 17))`` →
+Interface as :class:`~turbosim_hep.model.networks.StochasticMLP`: ``forward(x_norm (n, 24), noise (n, 16))`` →
 z normalised ``(n, 24)``, deterministic given the noise (which is the flow's base draw), so keyed noise, batching and
 the transform work unchanged; :meth:`FlowEncoder.in_gev` is the GeV view the transform runs.
 """
@@ -38,28 +32,23 @@ from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to
 
 __all__ = ("FlowEncoder",)
 
-#: Chain columns holding azimuths (each gets a predicted rotation) and resonance masses (asinh line shape).
-_PHI = (2, 4, 7, 12, 15)
+#: Chain columns holding azimuths (each gets a predicted offset), masses (asinh line shape) and cosines (atanh).
+_PHI = (3, 7, 10, 13, 15)
+_COS = (2, 6, 9, 12, 14)
 _MASS = {
-    5: (M_W_GEV, GAMMA_W_GEV),
-    8: (M_TOP_GEV, GAMMA_TOP_GEV),
-    10: (M_TOP_GEV, GAMMA_TOP_GEV),
-    13: (M_W_GEV, GAMMA_W_GEV),
+    4: (M_TOP_GEV, GAMMA_TOP_GEV),
+    5: (M_TOP_GEV, GAMMA_TOP_GEV),
+    8: (M_W_GEV, GAMMA_W_GEV),
+    11: (M_W_GEV, GAMMA_W_GEV),
 }
-#: The other columns (u log pT, the pseudorapidities, t̄ rapidity) and their scales; all but the masses are shifted.
-#: A scale is about the spread of the variable around its jet (electron): the flow starts near that width.
-_SHIFTED = {0: 0.2, 1: 0.1, 3: 0.1, 6: 0.1, 9: 0.5, 11: 0.1, 14: 0.1}
-#: Scale of the azimuths around their jet (electron) [rad].
-_PHI_SCALE = 0.1
-#: Chain columns (η, φ) of the quarks b, b̄, u, d̄ (the order of an assignment) and of the electron.
-_QUARK_DIRECTIONS = ((6, 7), (11, 12), (1, 2), (3, 4))
-_E_DIRECTION = (14, 15)
-#: Jet–quark assignments: one of the four jets for each of b, b̄, u, d̄ (4⁴ = 256, merged quarks share a jet).
-N_ASSIGNMENTS = 4**4
-#: Flow coordinates are clamped to this range before the inverse maps (a wild draw stays finite; an azimuth at
-#: scale 0.1 reaches all of (−π, π] within it).
-_U_MAX = 40.0
-_U_MASS_MAX = 8.0
+#: log m_tt [log GeV] centre and scale; y_tt scale.
+_LOG_MTT = (6.2, 0.35)
+_Y_SCALE = 1.1
+#: Fixed part of the azimuth offsets: the hadronic top lies opposite the electron (rotated to φ = 0).
+_PHI_BASE = (math.pi, 0.0, 0.0, 0.0, 0.0)
+#: Flow coordinates are clamped to this range before the inverse maps (a wild draw stays finite).
+_U_MAX = 12.0
+_COS_EDGE = 1.0 - 1e-6
 #: Detector-level context: engineered features per event.
 _N_CONTEXT_IN = 6 * 8 + 6 + 4 + 2
 
@@ -111,28 +100,8 @@ def _context_features(x_rot: torch.Tensor) -> torch.Tensor:
     return torch.cat([objects, masses, torch.asinh(nu / 100.0)], dim=-1)
 
 
-def assignment_digits(assignment: torch.Tensor) -> torch.Tensor:
-    """Jet index (0-3) of b, b̄, u, d̄ ``(n, 4)`` of assignments ``(n,)`` (base-4 numbers, b the leading digit)."""
-    return torch.stack([(assignment // 4 ** (3 - q)) % 4 for q in range(4)], dim=-1)
-
-
-def assignment_labels(chain: torch.Tensor, x_rot: torch.Tensor) -> torch.Tensor:
-    """The assignment ``(n,)`` of partons to jets: each of b, b̄, u, d̄ (directions from the chain ``(n, 16)``) to
-    its nearest jet in (η, φ) among the four of ``x_rot`` ``(n, 24)`` (same frame). A lost quark takes its nearest
-    jet all the same; two quarks may share one (a merged jet)."""
-    jets = x_rot.double().reshape(-1, 6, 4)[:, 2:]
-    pt = torch.hypot(jets[..., 0], jets[..., 1]).clamp_min(1e-6)
-    eta, phi = torch.asinh(jets[..., 2] / pt), torch.atan2(jets[..., 1], jets[..., 0])
-    label = torch.zeros(len(chain), dtype=torch.long, device=chain.device)
-    for ci, cj in _QUARK_DIRECTIONS:
-        d_eta = chain[:, ci : ci + 1] - eta
-        d_phi = _wrap(chain[:, cj : cj + 1] - phi)
-        label = label * 4 + torch.argmin(d_eta * d_eta + d_phi * d_phi, dim=1)
-    return label
-
-
 class _GeVView(nn.Module):
-    """The encoder in GeV: ``forward(x [GeV] (n, 24), noise (n, 17)) -> z [GeV] (n, 24)``."""
+    """The encoder in GeV: ``forward(x [GeV] (n, 24), noise (n, 16)) -> z [GeV] (n, 24)``."""
 
     physical = True
 
@@ -162,7 +131,7 @@ class FlowEncoder(nn.Module):
     Attributes
     ----------
     noise_dim : int
-        17: one standard normal per chain variable (the flow's base draw) and one for the jet–quark assignment.
+        16: one standard normal per chain variable (the flow's base draw).
     """
 
     physical = True
@@ -171,23 +140,23 @@ class FlowEncoder(nn.Module):
         self, *, context: int = 128, hidden: tuple[int, ...] = (256, 256), transforms: int = 6, bins: int = 8
     ) -> None:
         super().__init__()
-        self.noise_dim = N_CHAIN + 1
+        self.noise_dim = N_CHAIN
         layers: list[nn.Module] = []
         width = _N_CONTEXT_IN
         for h in hidden:
             layers += [nn.Linear(width, h), nn.SiLU()]
             width = h
         self.embedding = nn.Sequential(*layers, nn.Linear(width, context))
-        self.offsets = nn.Linear(width, N_CHAIN)
-        self.offsets.zero_init = True  # starts on the assigned jets
-        self.assignment = nn.Linear(width, N_ASSIGNMENTS)
+        self.offsets = nn.Linear(width, 2 * len(_PHI))
+        self.offsets.zero_init = True  # starts at the fixed offsets
         self.flow = zuko.flows.NSF(
-            N_CHAIN, context=context + 16, bins=bins, transforms=transforms, passes=2, hidden_features=tuple(hidden)
+            N_CHAIN, context=context, bins=bins, transforms=transforms, passes=2, hidden_features=tuple(hidden)
         )
         for name in ("z_mean", "x_mean"):
             self.register_buffer(name, torch.zeros(N_FEATURES), persistent=False)
         for name in ("z_std", "x_std"):
             self.register_buffer(name, torch.ones(N_FEATURES), persistent=False)
+        self.register_buffer("phi_base", torch.tensor(_PHI_BASE), persistent=False)
 
     def set_normalisation(self, z_mean, z_std, x_mean, x_std) -> None:
         """Store the per-feature normalisation ``(24,)`` [GeV] of the normalised interface."""
@@ -200,96 +169,65 @@ class FlowEncoder(nn.Module):
 
     # ---- coordinates ---------------------------------------------------------------------------------------------
 
-    def _embed(self, x_gev: torch.Tensor):
-        """(hidden embedding ``(n, width)``, assignment logits ``(n, 256)``, rotated x ``(n, 24)``, electron φ)."""
+    def _condition(self, x_gev: torch.Tensor):
+        """(flow distribution, azimuth offsets ``(n, 5)``, electron azimuth ``(n,)``) of detector events [GeV]."""
         x_gev = x_gev.float()
         phi_e = torch.atan2(x_gev[:, 1], x_gev[:, 0])
-        x_rot = _rotate(x_gev, -phi_e)
-        h = _context_features(x_rot)
+        h = _context_features(_rotate(x_gev, -phi_e))
         for layer in self.embedding[:-1]:
             h = layer(h)
-        return h, self.assignment(h), x_rot, phi_e
-
-    def _condition(self, h: torch.Tensor, x_rot: torch.Tensor, assignment: torch.Tensor):
-        """(flow distribution, shifts ``(n, 16)``) given an assignment ``(n,)`` (int, base-4 digits b b̄ u d̄)."""
-        digits = assignment_digits(assignment)  # (n, 4) jet index of b, bbar, u, dbar
-        jets = x_rot.reshape(-1, 6, 4)[:, 2:]
-        pt = torch.hypot(jets[..., 0], jets[..., 1]).clamp_min(1e-6)
-        eta, phi = torch.asinh(jets[..., 2] / pt), torch.atan2(jets[..., 1], jets[..., 0])
-        shifts = self.offsets(h).clone()
-        for q, (ci, cj) in enumerate(_QUARK_DIRECTIONS):
-            j = digits[:, q : q + 1]
-            shifts[:, ci] = shifts[:, ci] + eta.gather(1, j)[:, 0]
-            shifts[:, cj] = shifts[:, cj] + phi.gather(1, j)[:, 0]
-        shifts[:, 0] = shifts[:, 0] + torch.log(pt.gather(1, digits[:, 2:3])[:, 0])
-        e = x_rot[:, :4]
-        shifts[:, _E_DIRECTION[0]] = shifts[:, _E_DIRECTION[0]] + torch.asinh(
-            e[:, 2] / torch.hypot(e[:, 0], e[:, 1]).clamp_min(1e-6)
-        )
-        onehot = torch.nn.functional.one_hot(digits, 4).reshape(len(h), 16).to(h.dtype)
-        context = torch.cat([self.embedding[-1](h), onehot], dim=-1)
-        return self.flow(context), shifts
+        raw = self.offsets(h).reshape(-1, len(_PHI), 2)
+        offsets = self.phi_base + torch.atan2(raw[..., 1], 1.0 + raw[..., 0])
+        return self.flow(self.embedding[-1](h)), offsets, phi_e
 
     @staticmethod
-    def _to_flow(chain: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    def _to_flow(chain: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         cols = list(chain.float().unbind(-1))
-        for i in _PHI:
-            cols[i] = _wrap(cols[i] - shifts[:, i]) / _PHI_SCALE
-        for i, scale in _SHIFTED.items():
-            cols[i] = (cols[i] - shifts[:, i]) / scale
+        cols[0] = (torch.log(cols[0]) - _LOG_MTT[0]) / _LOG_MTT[1]
+        cols[1] = cols[1] / _Y_SCALE
+        for k, i in enumerate(_PHI):
+            cols[i] = _wrap(cols[i] - offsets[:, k]) * (2.0 / math.pi)
+        for i in _COS:
+            cols[i] = torch.atanh(cols[i].clamp(-_COS_EDGE, _COS_EDGE))
         for i, (centre, width) in _MASS.items():
             cols[i] = torch.asinh((cols[i] - centre) / width)
         return torch.stack(cols, dim=-1)
 
     @staticmethod
-    def _from_flow(u: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    def _from_flow(u: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         cols = list(u.double().clamp(-_U_MAX, _U_MAX).unbind(-1))
-        shifts = shifts.double()
-        for i in _PHI:
-            cols[i] = _wrap(cols[i] * _PHI_SCALE + shifts[:, i])
-        for i, scale in _SHIFTED.items():
-            cols[i] = cols[i] * scale + shifts[:, i]
+        cols[0] = torch.exp(cols[0] * _LOG_MTT[1] + _LOG_MTT[0])
+        cols[1] = cols[1] * _Y_SCALE
+        for k, i in enumerate(_PHI):
+            cols[i] = _wrap(cols[i] * (math.pi / 2.0) + offsets[:, k].double())
+        for i in _COS:
+            cols[i] = torch.tanh(cols[i])
         for i, (centre, width) in _MASS.items():
-            cols[i] = centre + width * torch.sinh(cols[i].clamp(-_U_MASS_MAX, _U_MASS_MAX))
+            cols[i] = centre + width * torch.sinh(cols[i])
         return torch.stack(cols, dim=-1)
 
     # ---- sampling and density ------------------------------------------------------------------------------------
 
     def sample_gev(self, x_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """One posterior draw of partons [GeV] ``(n, 24)`` per detector event ``x_gev`` ``(n, 24)``, from the base
-        draw ``noise`` ``(n, 17)`` (``None``: fresh standard normals): its last column draws the jet–quark
-        assignment (inverse CDF of the predicted probabilities), the others are the flow's base draw.
-        Differentiable in the flow's weights (the assignment is a discrete choice)."""
+        draw ``noise`` ``(n, 16)`` (``None``: fresh standard normals). Differentiable in the weights."""
         if noise is None:
             noise = torch.randn(x_gev.shape[0], self.noise_dim, device=x_gev.device)
-        noise = noise.float()
-        h, logits, x_rot, phi_e = self._embed(x_gev)
-        cdf = torch.softmax(logits.detach(), dim=-1).cumsum(-1)
-        uniform = 0.5 * (1.0 + torch.erf(noise[:, -1:] / math.sqrt(2.0)))
-        assignment = torch.searchsorted(cdf.contiguous(), (uniform * cdf[:, -1:]).contiguous()).clamp(
-            max=N_ASSIGNMENTS - 1
-        )[:, 0]
-        dist, shifts = self._condition(h, x_rot, assignment)
-        u = dist.transform.inv(noise[:, :N_CHAIN])
-        z = chain_to_partons(self._from_flow(u, shifts))
+        dist, offsets, phi_e = self._condition(x_gev)
+        u = dist.transform.inv(noise.float())
+        z = chain_to_partons(self._from_flow(u, offsets))
         return _rotate(z, phi_e.double()).float()
 
     def log_prob_gev(self, z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
-        """log p(a | x) + log q_φ(chain(z) | x, a) ``(n,)`` of partons ``z_gev`` given detector events ``x_gev``
-        (both ``(n, 24)`` GeV), a the jet–quark assignment of the pair (:func:`assignment_labels`): the likelihood of
-        the mixture over assignments with each event's own component, a lower bound of log q_φ(z|x) that is
-        exact where the components do not overlap. In the flow's coordinates: it differs from the density in the
-        chain variables by a Jacobian that does not depend on the weights, so maximising it is maximum likelihood."""
-        h, logits, x_rot, phi_e = self._embed(x_gev)
-        z_rot = _rotate(z_gev.double(), -phi_e.double())
-        chain = partons_to_chain(z_rot)
-        assignment = assignment_labels(chain, x_rot)
-        dist, shifts = self._condition(h, x_rot, assignment)
-        log_p = torch.log_softmax(logits, dim=-1).gather(1, assignment[:, None])[:, 0]
-        return log_p + dist.log_prob(self._to_flow(chain, shifts))
+        """log q_φ(chain(z) | x) ``(n,)`` of partons ``z_gev`` given detector events ``x_gev`` (both ``(n, 24)`` GeV),
+        in the flow's coordinates: it differs from the density in the chain variables by a Jacobian that does not
+        depend on the weights, so maximising it is maximum likelihood."""
+        dist, offsets, phi_e = self._condition(x_gev)
+        chain = partons_to_chain(_rotate(z_gev.double(), -phi_e.double()))
+        return dist.log_prob(self._to_flow(chain, offsets))
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """Normalised z ``(n, 24)`` from normalised x ``(n, 24)`` and base noise ``(n, 17)``."""
+        """Normalised z ``(n, 24)`` from normalised x ``(n, 24)`` and base noise ``(n, 16)``."""
         z = self.sample_gev(x * self.x_std + self.x_mean, noise)
         return (z - self.z_mean) / self.z_std
 

@@ -19,7 +19,6 @@ Example
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 
 import awkward as ak
@@ -36,6 +35,7 @@ from turbosim_hep.events.features import (
 from turbosim_hep.events.layout import make_events
 from turbosim_hep.io.safe_torch import ModelFile
 from turbosim_hep.runtime.seeds import check_seed
+from turbosim_hep.simulation.event_rows import event_ids, output_rows
 from turbosim_hep.simulation.noise import STREAMS, event_noise, keyed_uniform, redraw_keys, row_keys
 from turbosim_hep.simulation.redraw import RedrawTally
 from turbosim_hep.simulation.registry import open_model
@@ -44,8 +44,6 @@ __all__ = ("Affine", "EventTransform", "affine")
 
 #: (scale, shift): y = x * scale + shift, float32 arrays of shape (24,).
 Affine = tuple[np.ndarray, np.ndarray]
-
-_IDS = ("run", "luminosityBlock", "event")
 
 
 class EventTransform:
@@ -279,12 +277,12 @@ class EventTransform:
         """
         efficiency = None if selected_input else self._efficiency_model()
         coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
-        ids = self._event_ids(partons, run, luminosity_block, event)
+        ids = event_ids(partons, run, luminosity_block, event)
         z = partons_to_features(coll)
         reco = self._oversample(z, ids, n_samples, first_sample, self.simulate_features, self._reco_events)
         if selected_input:
             return reco
-        source, sample = _output_rows(len(z), n_samples, first_sample)
+        source, sample = output_rows(len(z), n_samples, first_sample)
         eps = efficiency.efficiency(z)[source]
         passed = self._draw_selection(
             eps, ids["run"][source], ids["luminosityBlock"][source], ids["event"][source], sample
@@ -316,11 +314,11 @@ class EventTransform:
         """
         efficiency = None if selected_input else self._efficiency_model()
         coll = partons["Parton"] if "Parton" in ak.fields(partons) else partons
-        ids = self._event_ids(partons, run, luminosity_block, event)
+        ids = event_ids(partons, run, luminosity_block, event)
         z = partons_to_features(coll)
         if selected_input:
             return self._oversample(z, ids, n_samples, 0, self.simulate_features, lambda x, _ids, _extra: x)
-        source, sample = _output_rows(len(z), n_samples, 0)
+        source, sample = output_rows(len(z), n_samples, 0)
         rep = {k: v[source] for k, v in ids.items()}
         eps = efficiency.efficiency(z)[source]
         passed = self._draw_selection(eps, rep["run"], rep["luminosityBlock"], rep["event"], sample)
@@ -343,10 +341,10 @@ class EventTransform:
 
         Returns ``n * n_samples`` events: ``run``, ``luminosityBlock``, ``event``, ``Parton`` (``var * Momentum4D``,
         six per event in the generator's order and pdgIds; pt, mass [GeV] float32, the mass signed: negative where
-        the network gives E < |p|), + ``sample`` and ``sourceIndex`` when oversampling. ``turbosim unfold``
-        (:func:`turbosim_hep.simulation.unfolding.unfold_file`) writes them to a file.
+        the network gives E < |p|, never with a flow encoder), + ``sample`` and ``sourceIndex`` when oversampling.
+        ``turbosim unfold`` (:func:`turbosim_hep.simulation.unfolding.unfold_file`) writes them to a file.
         """
-        ids = self._event_ids(reco, run, luminosity_block, event)
+        ids = event_ids(reco, run, luminosity_block, event)
         x = reco_to_features(reco)
         return self._oversample(x, ids, n_samples, first_sample, self.unfold_features, self._parton_events)
 
@@ -370,47 +368,12 @@ class EventTransform:
         if n_samples == 1 and first_sample == 0:  # one response per event: no index arrays on the hot path
             out = apply(features, run=ids["run"], luminosity_block=ids["luminosityBlock"], event=ids["event"])
             return build(out, ids, None)
-        source, sample = _output_rows(len(features), n_samples, first_sample)
+        source, sample = output_rows(len(features), n_samples, first_sample)
         rep = {k: v[source] for k, v in ids.items()}
         out = apply(
             features[source], run=rep["run"], luminosity_block=rep["luminosityBlock"], event=rep["event"], sample=sample
         )
         return build(out, rep, {"sample": sample.astype(np.int32), "sourceIndex": source.astype(np.int64)})
-
-    @staticmethod
-    def _event_ids(data: ak.Array, run, luminosity_block, event) -> dict[str, np.ndarray]:
-        n = len(data)
-        fields = ak.fields(data)
-        given = {"run": run, "luminosityBlock": luminosity_block, "event": event}
-        ids = {}
-        for name in _IDS:
-            if given[name] is not None:
-                ids[name] = np.broadcast_to(np.asarray(given[name]), (n,))
-            elif name in fields:
-                ids[name] = ak.to_numpy(data[name])
-            elif name == "event":
-                warnings.warn(
-                    "no event ids: using the row index as 'event', so the noise depends on the row's position; "
-                    "pass event= (and run=, luminosity_block=) for reproducible results",
-                    stacklevel=3,
-                )
-                ids[name] = np.arange(n, dtype=np.uint64)
-            else:
-                ids[name] = np.ones(n, dtype=np.uint32)
-        ids["run"] = ids["run"].astype(np.uint32)
-        ids["luminosityBlock"] = ids["luminosityBlock"].astype(np.uint32)
-        ids["event"] = ids["event"].astype(np.uint64)
-        return ids
-
-
-def _output_rows(n: int, n_samples: int, first_sample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Source event ``(n * n_samples,)`` and sample index of each output row, sample-major within each event."""
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if int(first_sample) != first_sample or first_sample < 0:
-        raise ValueError(f"first_sample must be a non-negative integer, got {first_sample!r}")
-    source = np.repeat(np.arange(n), n_samples)
-    return source, np.tile(np.arange(first_sample, first_sample + n_samples), n)
 
 
 def affine(scale: np.ndarray, shift: np.ndarray) -> Affine:

@@ -216,3 +216,26 @@ def test_a_flow_model_unfolds_on_shell_through_the_transform_and_refuses_export(
     assert np.allclose(again, unfolded[:100], rtol=1e-4, atol=1e-3)  # keyed by the event ids
     with pytest.raises(ValueError, match="flow encoder"):
         export_model(path, tmp_path / "enc.pt", direction="unfold")
+
+
+def test_validation_draws_the_simulation_from_its_own_stream():
+    """A changed encoder moves z̃ and x̂, never x̃ = D(z): a frozen decoder scores the same simulation every epoch."""
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.validation import validate
+
+    model = _model(truncate=True)
+    z, x = toy_pairs(400, seed=14)
+    zn = Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy())
+    xn = Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy())
+    z, x = z.double().numpy(), x.double().numpy()
+
+    def run():
+        return validate(model, z, x, z_norm=zn, x_norm=xn, generator=torch.Generator().manual_seed(3), physics=False)
+
+    first = run()
+    with torch.no_grad():
+        for p in model.encoder.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    second = run()
+    assert first["ks"]["x_tilde"] == second["ks"]["x_tilde"]
+    assert first["ks"]["z_tilde"] != second["ks"]["z_tilde"]

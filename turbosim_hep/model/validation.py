@@ -196,11 +196,15 @@ def validate(
     was_training = model.training
     model.eval()
     parts: dict[str, list[np.ndarray]] = {k: [] for k in GROUPS}
+    # x̃ = D(z) draws from a stream of its own: how much noise the other samples consumed (a truncated decoder's
+    # redraws of x̂ depend on the encoder) cannot move it, so a frozen decoder scores the same every epoch
+    simulation_rng = torch.Generator(device=generator.device).manual_seed(generator.initial_seed() + 1)
     with torch.no_grad():
         for start in range(0, len(z), batch_size):
             zb = torch.from_numpy(z_norm.normalise(z[start : start + batch_size])).to(device)
             xb = torch.from_numpy(x_norm.normalise(x[start : start + batch_size])).to(device)
-            samples = model.samples(zb, xb, tuple(GROUPS), generator=generator)
+            samples = model.samples(zb, xb, ("z_tilde", "x_hat", "z_hat"), generator=generator)
+            samples["x_tilde"] = model.samples(zb, xb, ("x_tilde",), generator=simulation_rng)["x_tilde"]
             for k in GROUPS:
                 parts[k].append(samples[k].float().cpu().numpy())
     model.train(was_training)

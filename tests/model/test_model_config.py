@@ -11,7 +11,7 @@ EXPECTED_ACTIVE = {
     "direct-only": ("l_z_ztilde", "d_ztilde", "l_x_xhat", "d_xhat"),
     "reverse-only": ("d_xtilde", "l_z_zhat"),
     "physics": ("l_z_ztilde", "l_x_xtilde"),
-    "turbo-physics": ("l_z_ztilde", "l_x_xtilde", "l_z_zhat"),
+    "turbo-physics": ("l_z_ztilde", "l_x_xtilde"),
 }
 
 

@@ -138,6 +138,37 @@ def test_frozen_decoder_from_another_model(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(enc_before, trainer.model.encoder.parameters(), strict=True))
 
 
+def test_frozen_encoder_from_another_model_trains_only_the_simulation(tmp_path):
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.trainer import Trainer
+
+    source = _model(seed=5)
+    z, x = toy_pairs(800, seed=19)
+    zn, xn = (
+        Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy()),
+        Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy()),
+    )
+    path = save_checkpoint(tmp_path / "source.pt", model=source, z_norm=zn, x_norm=xn, provenance={"files": []})
+    cfg = source.config.replace(seed=6, encoder_from=str(path), freeze_encoder=True, steps_per_epoch=2)
+    trainer = Trainer(((z.numpy() - zn.mean) / zn.std), ((x.numpy() - xn.mean) / xn.std), config=cfg, z_norm=zn,
+                      x_norm=xn)  # fmt: skip
+    dec_before = [p.clone() for p in trainer.model.decoder.parameters()]
+    out = trainer.step()
+    assert "l_z_ztilde" not in out and "l_x_xtilde" in out  # nothing to train in z̃ = E(x)
+    for (name, p), q in zip(
+        trainer.model.encoder.state_dict().items(), source.encoder.state_dict().values(), strict=True
+    ):
+        assert torch.equal(p, q), name
+    assert any(not torch.equal(a, b) for a, b in zip(dec_before, trainer.model.decoder.parameters(), strict=True))
+    with pytest.raises(ValueError, match="flow_transforms"):
+        Trainer(z.numpy(), x.numpy(), config=cfg.replace(flow_transforms=3), z_norm=zn, x_norm=xn)
+    with pytest.raises(ValueError, match="freeze_encoder needs encoder_from"):
+        TurboSimConfig(freeze_encoder=True)
+    with pytest.raises(ValueError, match="nothing to train"):
+        cfg.replace(decoder_from=str(path), freeze_decoder=True)
+
+
 def test_decoder_from_checks_the_configuration(tmp_path):
     from turbosim_hep.model.checkpoint import save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
@@ -182,6 +213,8 @@ def test_command_line_flags_reach_the_configuration():
     assert train_cli._overrides(args) == {
         "encoder_kind": "flow", "decoder_from": "ttbar-physics", "freeze_decoder": True,
     }  # fmt: skip
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--encoder-from", "m0.pt", "--freeze-encoder"])
+    assert train_cli._overrides(args) == {"encoder_from": "m0.pt", "freeze_encoder": True}
 
 
 def test_selection_of_a_generative_encoder_counts_its_unfolded_masses():

@@ -19,7 +19,7 @@ def _boundary_events(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     pt = rng.uniform(20.5, 200.0, (n, 5))
     edge = rng.random((n, 5)) < 0.04  # a few objects right at (or below) a pT threshold
-    pt[edge] = rng.choice([9.99, 10.01, 19.99, 20.01, 15.0], size=edge.sum())
+    pt[edge] = rng.choice([9.99, 10.01, 19.99, 20.01, 15.0, 21.6, 22.8, 23.0], size=edge.sum())
     eta = rng.normal(0.0, 2.0, (n, 5))
     eta[:, 0] = rng.uniform(-2.6, 2.6, n)
     phi = rng.uniform(-np.pi, np.pi, (n, 5))
@@ -182,3 +182,54 @@ def test_one_object_cuts_hold_by_construction_in_a_truncated_decoder():
     for condition in ("jet_below_threshold", "jet_outside_calorimeter", "electron_outside"):
         assert masks[condition].mean() < 2e-3, condition  # float32 rounding at the edge at most
     assert masks["jets_overlap"].mean() > 0.01  # the pairwise cuts are left to the redraws
+
+
+def test_the_jet_threshold_is_the_jet_finders_after_the_energy_scale():
+    from turbosim_hep.generation.jets import jet_energy_scale
+    from turbosim_hep.physics.jet_energy_scale import scaled_jet_pt_threshold
+
+    b = PhaseSpaceBounds.from_card()
+    eta = np.array([0.0, 1.0, 2.5, 4.9])
+    thr = scaled_jet_pt_threshold(eta, 20.0, 2.5, 0.15)
+    # a jet clustered at exactly 20 GeV comes out of the energy scale at the threshold
+    clustered = np.stack([np.full(4, 20.0), np.zeros(4), 20.0 * np.sinh(eta), 20.0 * np.cosh(eta)], -1)
+    np.testing.assert_allclose(np.hypot(*jet_energy_scale(clustered)[:, :2].T), thr, rtol=1e-12)
+    assert thr[0] == pytest.approx(22.913, abs=1e-3) and np.all(np.diff(thr) < 0)
+    assert torch.allclose(b.jet_pt_threshold(torch.from_numpy(eta)), torch.from_numpy(thr))
+    assert PhaseSpaceBounds.from_card(scaled_jet_threshold=False).jet_pt_threshold(torch.tensor(0.0)) == 20.0
+    assert PhaseSpaceBounds.from_tensor(b.as_tensor()) == b
+    assert PhaseSpaceBounds.from_tensor(b.as_tensor()[:6]).jet_scale_a == 0.0  # a (6,) export predates the scale
+
+    def event(j4_pt: float) -> list[float]:
+        objs = [(30.0, 0.0, np.pi / 4, 0.000511), (80.0, 0.0, np.pi, 5.0), (60.0, 1.0, -np.pi / 2, 5.0),
+                (40.0, -1.0, 0.0, 5.0), (j4_pt, 0.0, np.pi / 2, 3.0)]  # fmt: skip
+        p4 = [[pt * np.cos(f), pt * np.sin(f), pt * np.sinh(h), np.hypot(pt * np.cosh(h), m)] for pt, h, f, m in objs]
+        return [*p4[0], 30.0, 0.0, 0.0, 30.0, *np.ravel(p4[1:])]
+
+    x = np.array([event(21.0), event(24.0)])  # the softest jet at η = 0: above 20 GeV, below / above 22.9 GeV
+    clustered_only = PhaseSpaceBounds.from_card(scaled_jet_threshold=False)
+    ok = inside_phase_space(torch.from_numpy(x))
+    assert inside_phase_space(torch.from_numpy(x), clustered_only).all()
+    assert ok.tolist() == [False, True]
+    assert phase_space_violations(x[:1])["shares"]["jet_below_threshold"] == 1.0
+    assert phase_space_violations(x[1:])["shares"]["jet_below_threshold"] == 0.0
+
+
+def test_the_decoder_reflects_jets_above_the_scaled_threshold_and_old_models_keep_theirs():
+    cfg = TurboSimConfig.preset("physics", encoder_hidden=(16,))
+    model = TurboSim(cfg).decoder
+    assert model.phase_space == PhaseSpaceBounds.from_card()
+    z = torch.from_numpy(toy_features(2000, np.random.default_rng(4))).float()
+    with torch.no_grad():
+        for p in model.parameters():  # a wide response: many jets pushed below every threshold
+            p.normal_(0.0, 0.3)
+        x = model.in_gev()(z).double().numpy()
+    jets = x[:, 8:].reshape(-1, 4, 4)
+    pt = np.hypot(jets[..., 0], jets[..., 1])
+    eta = np.arcsinh(jets[..., 2] / pt)
+    thr = model.phase_space.jet_pt_threshold(torch.from_numpy(np.abs(eta))).numpy()
+    assert (pt >= thr * (1 - 1e-5)).all()
+    assert ((pt < 1.2 * thr)).mean() > 0.01  # and the density reaches the edge
+    old = TurboSimConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "scaled_jet_threshold"})
+    assert not old.scaled_jet_threshold and cfg.scaled_jet_threshold
+    assert TurboSim(old).decoder.phase_space.jet_scale_a == 0.0

@@ -93,6 +93,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="keep the decoder of --decoder-from fixed: train the encoder against that simulation",
     )
     p.add_argument(
+        "--encoder-from",
+        metavar="MODEL",
+        help="start the encoder from this model's (file or shipped name, e.g. ttbar-physics)",
+    )
+    p.add_argument(
+        "--freeze-encoder",
+        action=argparse.BooleanOptionalAction,
+        help="keep the encoder of --encoder-from fixed: train a new simulation beside that unfolding",
+    )
+    p.add_argument(
         "--selection",
         choices=("scorecard", "physics", "ks96"),
         help="model-selection criterion on validation (default scorecard: Table-1 columns + response + the share "
@@ -132,6 +142,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "encoder_kind",
         "decoder_from",
         "freeze_decoder",
+        "encoder_from",
+        "freeze_encoder",
     ):
         value = getattr(args, name)
         if value is not None:

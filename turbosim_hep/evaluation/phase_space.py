@@ -1,7 +1,7 @@
 """The detector's phase space: the share of events that could not have come out of the detector and the selection.
 
 Every selected full-simulation event satisfies what the detector card and the selection impose: each jet has pT above
-the jet finder's threshold and lies within the calorimeter, no two jets are closer than the anti-kt radius (they
+the jet finder's threshold after the energy scale (20 GeV clustered, 22.9 GeV measured at η = 0) and lies within the calorimeter, no two jets are closer than the anti-kt radius (they
 would have been one jet), the electron is inside the tracker, above its pT threshold and isolated (not inside a jet),
 and every object has E ≥ |p|. A fast simulation that breaks these produces events an analysis would never see.
 
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from turbosim_hep.evaluation.features import delta_r, four_vectors, pt_eta_phi_mass
+from turbosim_hep.physics.jet_energy_scale import scaled_jet_pt_threshold
 
 __all__ = ("CONDITIONS", "ELECTRON_JET_DR", "outside_masks", "phase_space_violations")
 
@@ -34,7 +35,7 @@ ON_SHELL_RTOL: float = 1e-5
 
 #: The conditions, in report order: key -> description.
 CONDITIONS: dict[str, str] = {
-    "jet_below_threshold": "a jet below the jet finder's pT threshold",
+    "jet_below_threshold": "a jet below the jet finder's pT threshold after the energy scale (22.9 GeV at η = 0)",
     "jet_outside_calorimeter": "a jet beyond the calorimeter's |η|",
     "jets_overlap": "two jets closer than the anti-kt radius R (in rapidity and φ)",
     "electron_outside": "electron below its pT threshold or beyond the tracker's |η|",
@@ -70,7 +71,8 @@ def outside_masks(x: np.ndarray, *, card: Any = None) -> dict[str, np.ndarray]:
     finite = np.isfinite(p).all(axis=(1, 2))
     pt, eta, phi, _ = pt_eta_phi_mass(np.where(np.isfinite(p), p, 0.0))
     jpt, jeta, jphi = pt[:, 2:], eta[:, 2:], phi[:, 2:]
-    jet_low = jpt < card.jet_pt_min
+    a, b_scale = card.jet_energy_scale_ab  # the jet finder's threshold, then the energy scale: none lies below
+    jet_low = jpt < scaled_jet_pt_threshold(np.minimum(np.abs(jeta), card.calo_eta_max), card.jet_pt_min, a, b_scale)
     jet_far = ~(np.abs(jeta) <= card.calo_eta_max)
     jy = _rapidity(np.where(np.isfinite(p[:, 2:]), p[:, 2:], 0.0))
     close = np.zeros((len(p), 4), dtype=bool)  # the softer jet of a pair closer than R is merged away

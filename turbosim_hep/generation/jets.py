@@ -5,6 +5,8 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from turbosim_hep.physics.jet_energy_scale import jet_energy_scale_factor
+
 __all__ = ("cluster_antikt", "jet_energy_scale", "match_to_quarks")
 
 
@@ -52,7 +54,7 @@ def jet_energy_scale(jets: np.ndarray, *, a: float = 2.5, b: float = 0.15) -> np
     """Scale ``(k, 4)`` jet four-vectors by sqrt((a - b|eta|)^2 / pT + 1) (Delphes CMS card, pT in GeV)."""
     pt = np.hypot(jets[:, 0], jets[:, 1])
     eta = np.arcsinh(np.divide(jets[:, 2], pt, out=np.zeros_like(pt), where=pt > 0))
-    scale = np.sqrt((a - b * np.abs(eta)) ** 2 / np.maximum(pt, 1e-9) + 1.0)
+    scale = jet_energy_scale_factor(np.maximum(pt, 1e-9), np.abs(eta), a, b)
     return jets * scale[:, None]
 
 

@@ -102,6 +102,10 @@ class TurboSimConfig:
         added to every energy-score term on X; 0 switches them off.
     energy_directions
         Also score each X object's (log pT, η, cos φ, sin φ) on its own (with ``energy_observables``).
+    energy_response
+        Weight of the response score added to an energy-score ℒ(x, x̃): each quark's nearest-jet ΔR and pT ratio, the
+        electron's and the missing pT's residuals against the partons of the same event (what a (parton, detector)
+        pair shows and the X features alone hide; 0: off).
     decoder_kind
         ``"mlp"`` (the paper's) or ``"physics"``
         (:class:`~turbosim_hep.model.physics_decoder.PhysicsDecoder`: per-object response networks, outputs
@@ -127,10 +131,17 @@ class TurboSimConfig:
         Start the decoder from the decoder of this model (a file or a shipped name; ``""``: from scratch; the
         configurations' decoders must match) and, with ``freeze_decoder``, keep it fixed: the encoder then learns
         against a trained simulation (its refolding term ℒ(x, x̂) goes through the fixed decoder).
+    encoder_from, freeze_encoder
+        The same for the encoder: with ``freeze_encoder`` a new simulation is trained beside a finished unfolding
+        (terms that train only the encoder are skipped; validation still scores both).
     truncate, redraw_attempts
         Truncate the physics decoder to the detector's phase space (:mod:`turbosim_hep.simulation.phase_space`): a draw
         outside it is redrawn, up to ``redraw_attempts`` draws per event in ``simulate()`` (training scores the
         truncated draws after up to 4).
+    scaled_jet_threshold
+        Truncate the jets at the jet finder's threshold after the energy scale (22.9 GeV at η = 0, where no measured
+        jet lies below; the detector card's) rather than at the bare 20 GeV (what models written before this field
+        used, and keep).
     encoder_hidden, decoder_hidden, critic_hidden
         Hidden widths; paper: encoder 256, 128, 64; decoder 64, 128, 256; critics 256, 128, 64. ReLU, linear output.
     input_noise
@@ -192,6 +203,7 @@ class TurboSimConfig:
     energy_block: int = 4
     energy_observables: float = 0.0
     energy_directions: bool = False
+    energy_response: float = 0.0
 
     decoder_kind: str = "mlp"
     encoder_hidden: tuple[int, ...] = (256, 128, 64)
@@ -202,6 +214,7 @@ class TurboSimConfig:
     object_noise: int = 8
     event_noise: int = 0
     truncate: bool = False
+    scaled_jet_threshold: bool = True
     radiation: bool = False
     conditional_critic: bool = False
     redraw_attempts: int = 32
@@ -211,6 +224,8 @@ class TurboSimConfig:
     flow_transforms: int = 6
     decoder_from: str = ""
     freeze_decoder: bool = False
+    encoder_from: str = ""
+    freeze_encoder: bool = False
     input_noise: float = 0.05
     noise_features: int = 0
     layer_noise: bool = False
@@ -236,7 +251,8 @@ class TurboSimConfig:
 
     def __post_init__(self) -> None:
         for name in TERMS + (
-            "gp_ztilde", "gp_xhat", "gp_xtilde", "gp_zhat", "input_noise", "weight_decay", "energy_observables"
+            "gp_ztilde", "gp_xhat", "gp_xtilde", "gp_zhat", "input_noise", "weight_decay", "energy_observables",
+            "energy_response"
         ):  # fmt: skip
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
@@ -272,6 +288,10 @@ class TurboSimConfig:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
         if self.freeze_decoder and not self.decoder_from:
             raise ValueError("TurboSimConfig.freeze_decoder needs decoder_from (a model whose decoder to keep)")
+        if self.freeze_encoder and not self.encoder_from:
+            raise ValueError("TurboSimConfig.freeze_encoder needs encoder_from (a model whose encoder to keep)")
+        if self.freeze_encoder and self.freeze_decoder:
+            raise ValueError("TurboSimConfig: freeze_encoder and freeze_decoder together leave nothing to train")
         for name in ("encoder_hidden", "decoder_hidden", "critic_hidden", "physics_hidden", "flow_hidden"):
             widths = getattr(self, name)
             if not isinstance(widths, tuple) or not all(isinstance(w, int) and w > 0 for w in widths):
@@ -356,7 +376,8 @@ class TurboSimConfig:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ValueError(f"unknown TurboSimConfig fields {unknown!r}; known fields are {sorted(known)!r}")
-        values = {}
+        # written before the truncation knew the jet energy scale: those models were truncated at the bare 20 GeV
+        values: dict[str, Any] = {"scaled_jet_threshold": False}
         for key, value in data.items():
             if isinstance(value, list):
                 value = tuple(value)

@@ -17,9 +17,9 @@ from torch import nn
 
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
 from turbosim_hep.model.critics import critic_inputs, generator_adversarial_loss
-from turbosim_hep.model.observables import jet_observables
+from turbosim_hep.model.observables import jet_observables, response_observables
 
-__all__ = ("energy_score", "loss_terms", "observable_score", "supervised_loss", "weighted_total")
+__all__ = ("energy_score", "loss_terms", "observable_score", "response_score", "supervised_loss", "weighted_total")
 
 _EPS = 1e-8
 
@@ -94,12 +94,22 @@ def observable_score(draws_gev: torch.Tensor, target_gev: torch.Tensor, *, direc
     return sum(energy_score(gen[k], true[k]) for k in gen)
 
 
+def response_score(draws_gev: torch.Tensor, target_gev: torch.Tensor, z_gev: torch.Tensor) -> torch.Tensor:
+    """Sum over :data:`~turbosim_hep.model.observables.RESPONSE_GROUPS` of the energy score of the detector's
+    response to the partons ``z_gev`` ``(n, 24)``: draws ``(k, n, 24)`` against the measured ``target_gev``
+    ``(n, 24)`` [GeV] (each quark's nearest-jet ΔR and pT ratio, the electron's and the missing pT's residuals)."""
+    gen = response_observables(draws_gev, z_gev.expand_as(draws_gev))
+    true = response_observables(target_gev, z_gev)
+    return sum(energy_score(gen[k], true[k]) for k in gen)
+
+
 def loss_terms(
     samples: Mapping[str, torch.Tensor],
     *,
     config: TurboSimConfig,
     critics: Mapping[str, nn.Module],
     x_to_gev: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    z_to_gev: Callable[[torch.Tensor], torch.Tensor] | None = None,
     terms: tuple[str, ...] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Unweighted value of every active term, keyed by weight name (``"l_z_ztilde"``, ``"d_xtilde"``, ...).
@@ -107,7 +117,8 @@ def loss_terms(
     ``samples`` holds ``z`` and ``x`` (true, paired, ``(n, 24)``) and the generated samples the active terms need,
     ``(k, n, 24)`` (k draws per event); ``critics`` maps a generated sample's name to its critic, which sees every
     draw. With ``config.energy_observables > 0`` an energy-score term on X also scores the jet observables
-    (:func:`observable_score`, weighted by it); ``x_to_gev`` maps normalised X to GeV for that. ``terms``: the
+    (:func:`observable_score`, weighted by it), and with ``config.energy_response > 0`` ℒ(x, x̃) also scores the
+    response to the event's partons (:func:`response_score`); ``x_to_gev``, ``z_to_gev`` map normalised X, Z to GeV. ``terms``: the
     terms to compute (default: every active one).
     """
     out: dict[str, torch.Tensor] = {}
@@ -123,6 +134,11 @@ def loss_terms(
                     x_to_gev(samples[generated]), x_to_gev(samples[true]), directions=config.energy_directions
                 )
                 out[term] = out[term] + config.energy_observables * obs
+            if kind == "energy" and term == "l_x_xtilde" and config.energy_response > 0:
+                if x_to_gev is None or z_to_gev is None:
+                    raise ValueError("scoring the response needs x_to_gev and z_to_gev (normalised -> GeV)")
+                resp = response_score(x_to_gev(samples[generated]), x_to_gev(samples[true]), z_to_gev(samples["z"]))
+                out[term] = out[term] + config.energy_response * resp
         else:
             generated, _ = ADVERSARIAL_TERMS[term]
             fake = critic_inputs(critics[generated], generated, samples[generated], samples)

@@ -11,9 +11,11 @@ import itertools
 
 import torch
 
-__all__ = ("DIRECTION_GROUPS", "OBSERVABLE_GROUPS", "jet_observables", "object_direction")
+__all__ = ("DIRECTION_GROUPS", "OBSERVABLE_GROUPS", "RESPONSE_GROUPS", "jet_observables", "object_direction",
+           "response_observables")
 
 _PAIRS = list(itertools.combinations(range(4), 2))
+_PERMUTATIONS = torch.tensor(list(itertools.permutations(range(4))))  # (24, 4): jet of quark b, bbar, u, dbar
 _TRIPLETS = list(itertools.combinations(range(4), 3))
 
 #: Observable groups: name -> (number of observables, scale [GeV] they are divided by).
@@ -56,4 +58,41 @@ def jet_observables(x_gev: torch.Tensor, *, directions: bool = False) -> dict[st
     if directions:
         for name, k in zip(DIRECTION_GROUPS, (0, 2, 3, 4, 5), strict=True):
             out[name] = object_direction(objects[..., k, :])
+    return out
+
+
+#: Response groups: each quark's (ΔR, log pT ratio) to its matched jet, the electron's (log pT ratio, Δη, Δφ) and the
+#: missing pT minus the neutrino's (x, y, /50 GeV): what a physicist's jet-parton response plots show.
+RESPONSE_GROUPS: tuple[str, ...] = ("b_response", "bbar_response", "u_response", "dbar_response",
+                                    "electron_response", "met_response")  # fmt: skip
+
+
+def _wrapped_dphi(cos_a, sin_a, cos_b, sin_b) -> torch.Tensor:
+    return torch.atan2(sin_a * cos_b - cos_a * sin_b, cos_a * cos_b + sin_a * sin_b)
+
+
+def response_observables(x_gev: torch.Tensor, z_gev: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The detector's response to the partons of the same event: x ``(..., 24)`` against z ``(..., 24)`` [GeV].
+
+    One ``(..., k)`` tensor per :data:`RESPONSE_GROUPS` entry. Jets are matched to quarks one to one, by the smallest
+    summed ΔR of the 24 assignments (as the scorecard's response and pair features; the choice carries no gradient,
+    the matched ΔR and pT ratio do).
+    """
+    x_obj = object_direction(x_gev.reshape(*x_gev.shape[:-1], 6, 4))  # (..., 6, 4) log pT, η, cos φ, sin φ
+    z_obj = object_direction(z_gev.reshape(*z_gev.shape[:-1], 6, 4))
+    q, j = z_obj[..., 2:, None, :], x_obj[..., None, 2:, :]  # (..., 4 quarks, 1, 4), (..., 1, 4 jets, 4)
+    dphi = _wrapped_dphi(q[..., 2], q[..., 3], j[..., 2], j[..., 3])
+    dr = torch.sqrt((q[..., 1] - j[..., 1]) ** 2 + dphi**2 + 1e-12)  # (..., quark, jet)
+    perms = _PERMUTATIONS.to(dr.device)
+    cost = dr[..., torch.arange(4, device=dr.device), perms].sum(-1)  # (..., 24)
+    jet = perms[cost.argmin(dim=-1)][..., None]  # (..., 4, 1): the jet of each quark
+    dr = torch.gather(dr, -1, jet).squeeze(-1)
+    log_ratio = torch.gather(j[..., 0].expand_as(dphi), -1, jet).squeeze(-1) - q[..., 0].squeeze(-1)
+    out = {name: torch.stack([dr[..., k], log_ratio[..., k]], dim=-1) for k, name in enumerate(RESPONSE_GROUPS[:4])}
+    e_x, e_z = x_obj[..., 0, :], z_obj[..., 0, :]
+    out["electron_response"] = torch.stack(
+        [e_x[..., 0] - e_z[..., 0], e_x[..., 1] - e_z[..., 1], _wrapped_dphi(e_x[..., 2], e_x[..., 3], e_z[..., 2], e_z[..., 3])],
+        dim=-1,
+    )
+    out["met_response"] = (x_gev[..., 4:6] - z_gev[..., 4:6]) / 50.0
     return out

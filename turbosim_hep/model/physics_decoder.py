@@ -295,16 +295,18 @@ class PhysicsDecoder(nn.Module):
 
     def _reflect_into_acceptance(self, pt: torch.Tensor, eta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each object's pT and η ``(n, 5)`` (electron, four jets) reflected at its acceptance edges: pT below the
-        threshold t goes to 2t − pT, |η| beyond the edge e to 2e − |η| (then clipped to e). The one-object cuts of
+        threshold t (a jet's: the jet finder's after the energy scale, at its |η|) goes to 2t − pT, |η| beyond the edge e to 2e − |η| (then clipped to e). The one-object cuts of
         the phase space hold by construction, and the density stays non-zero at the edges as the data's is; only
         the pairwise cuts (jets ≥ R apart, an isolated electron) are left to redraws: 4x fewer redraws."""
         b = self.phase_space
-        thr = torch.tensor([b.electron_pt_min] + [b.jet_pt_min] * 4, dtype=pt.dtype, device=pt.device)
         edge = torch.tensor([b.track_eta_max] + [b.calo_eta_max] * 4, dtype=eta.dtype, device=eta.device)
-        pt = torch.where(pt < thr, 2.0 * thr - pt, pt)
         a = eta.abs()
         eta = torch.where(a > edge, torch.sign(eta) * (2.0 * edge - a), eta)
-        return pt, torch.maximum(torch.minimum(eta, edge), -edge)
+        eta = torch.maximum(torch.minimum(eta, edge), -edge)
+        # the jets' threshold is the jet finder's after the energy scale, at the jet's own (reflected) |η|
+        jet_thr = b.jet_pt_threshold(eta[:, 1:].abs())
+        thr = torch.cat([torch.full_like(jet_thr[:, :1], b.electron_pt_min), jet_thr], dim=1)
+        return torch.where(pt < thr, 2.0 * thr - pt, pt), eta
 
     def lost_logits(self, z_gev: torch.Tensor) -> torch.Tensor:
         """``(n, 4)`` logits of P(quark b, b̄, u, d̄ has no jet within :data:`MATCH_DR` | z) (radiation head)."""

@@ -24,22 +24,35 @@ from turbosim_hep.model.turbosim import TurboSim
 from turbosim_hep.runtime.device import resolve_device
 from turbosim_hep.simulation.registry import open_model
 
-__all__ = ("Trainer", "decoder_state")
+__all__ = ("Trainer", "decoder_state", "network_state")
+
+
+#: The configuration fields that shape each network: a network taken from another model must agree on them.
+_NETWORK_FIELDS = {
+    "decoder": ("decoder_kind", "decoder_hidden", "physics_context", "physics_hidden", "object_noise", "event_noise",
+                "truncate", "radiation"),
+    "encoder": ("encoder_kind", "encoder_hidden", "noise_features", "flow_context", "flow_hidden", "flow_transforms"),
+}  # fmt: skip
+
+
+def network_state(source: str, config: TurboSimConfig, network: str) -> dict[str, torch.Tensor]:
+    """The ``network`` ("encoder" or "decoder") weights of the model ``source`` (file or shipped name), checked
+    against ``config``'s settings of that network."""
+    content = read_checkpoint(open_model(source))
+    saved = TurboSimConfig.from_dict(content["config"])
+    differ = [f for f in _NETWORK_FIELDS[network] if getattr(saved, f) != getattr(config, f)]
+    if differ:
+        raise ValueError(
+            f"{network}_from={source!r}: its {network} differs from this configuration's in {differ!r} "
+            f"({', '.join(f'{f}={getattr(saved, f)!r}' for f in differ)}); pass the same {network} settings"
+        )
+    prefix = network + "."
+    return {k.removeprefix(prefix): v for k, v in content["model"].items() if k.startswith(prefix)}
 
 
 def decoder_state(source: str, config: TurboSimConfig) -> dict[str, torch.Tensor]:
     """The decoder weights of the model ``source`` (file or shipped name), checked against ``config``'s decoder."""
-    content = read_checkpoint(open_model(source))
-    saved = TurboSimConfig.from_dict(content["config"])
-    fields = ("decoder_kind", "decoder_hidden", "physics_context", "physics_hidden", "object_noise", "event_noise",
-              "truncate", "radiation")  # fmt: skip
-    differ = [f for f in fields if getattr(saved, f) != getattr(config, f)]
-    if differ:
-        raise ValueError(
-            f"decoder_from={source!r}: its decoder differs from this configuration's in {differ!r} "
-            f"({', '.join(f'{f}={getattr(saved, f)!r}' for f in differ)}); pass the same decoder settings"
-        )
-    return {k.removeprefix("decoder."): v for k, v in content["model"].items() if k.startswith("decoder.")}
+    return network_state(source, config, "decoder")
 
 
 class Trainer:
@@ -74,11 +87,15 @@ class Trainer:
             raise ValueError("a physics decoder needs the normalisation: pass z_norm and x_norm to the Trainer")
         if config.decoder_from:
             model.decoder.load_state_dict(decoder_state(config.decoder_from, config))
+        if config.encoder_from:
+            model.encoder.load_state_dict(network_state(config.encoder_from, config, "encoder"))
         if config.freeze_decoder:
             model.decoder.requires_grad_(False)
+        if config.freeze_encoder:
+            model.encoder.requires_grad_(False)
         self.model = model.to(self.device)
         # learned noise scales are not weight-decayed: decay would pull them to 0, a stationary point
-        trained = ("encoder.",) if config.freeze_decoder else ("encoder.", "decoder.")
+        trained = tuple(f"{net}." for net in ("encoder", "decoder") if not getattr(config, f"freeze_{net}"))
         params = dict((n, p) for n, p in self.model.named_parameters() if n.startswith(trained))
         scales = [p for n, p in params.items() if n.endswith(".scale")]
         others = [p for n, p in params.items() if not n.endswith(".scale")]

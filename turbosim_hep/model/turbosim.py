@@ -34,6 +34,8 @@ _LIKELIHOOD_TERMS = {"l_z_ztilde": None, "l_z_zhat": "x_tilde"}
 
 #: Terms whose generated sample depends on the decoder alone (nothing to train when it is frozen).
 _DECODER_ONLY_TERMS = ("l_x_xtilde", "d_xtilde")
+#: Terms whose generated sample depends on the encoder alone.
+_ENCODER_ONLY_TERMS = ("l_z_ztilde", "d_ztilde")
 
 _SAMPLE_DEPS = {"z_tilde": (), "x_hat": ("z_tilde",), "x_tilde": (), "z_hat": ("x_tilde",)}
 
@@ -78,7 +80,11 @@ class TurboSim(nn.Module):
                 hidden=config.physics_hidden,
                 object_noise=config.object_noise,
                 event_noise=config.event_noise,
-                phase_space=PhaseSpaceBounds.from_card() if config.truncate else None,
+                phase_space=(
+                    PhaseSpaceBounds.from_card(scaled_jet_threshold=config.scaled_jet_threshold)
+                    if config.truncate
+                    else None
+                ),
                 redraw_attempts=config.redraw_attempts,
                 radiation=config.radiation,
             )
@@ -94,6 +100,8 @@ class TurboSim(nn.Module):
         )
         self.register_buffer("x_mean", torch.zeros(N_FEATURES), persistent=False)
         self.register_buffer("x_std", torch.ones(N_FEATURES), persistent=False)
+        self.register_buffer("z_mean", torch.zeros(N_FEATURES), persistent=False)
+        self.register_buffer("z_std", torch.ones(N_FEATURES), persistent=False)
         if generator is None:
             generator = torch.Generator().manual_seed(config.seed)
         _initialise(self, generator)
@@ -104,6 +112,8 @@ class TurboSim(nn.Module):
         with torch.no_grad():
             self.x_mean.copy_(torch.as_tensor(x_mean, dtype=torch.float32))
             self.x_std.copy_(torch.as_tensor(x_std, dtype=torch.float32))
+            self.z_mean.copy_(torch.as_tensor(z_mean, dtype=torch.float32))
+            self.z_std.copy_(torch.as_tensor(z_std, dtype=torch.float32))
             for net in (self.encoder, self.decoder, *self.critics.values()):
                 if isinstance(net, FlowEncoder | PhysicsDecoder | ConditionalCritic):
                     net.set_normalisation(z_mean, z_std, x_mean, x_std)
@@ -111,6 +121,10 @@ class TurboSim(nn.Module):
     def x_to_gev(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised X ``(..., 24)`` to GeV."""
         return x * self.x_std + self.x_mean
+
+    def z_to_gev(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised Z ``(..., 24)`` to GeV."""
+        return z * self.z_std + self.z_mean
 
     def generator_parameters(self) -> list[nn.Parameter]:
         """Parameters of the encoder and decoder (what the generator optimiser updates)."""
@@ -185,12 +199,17 @@ class TurboSim(nn.Module):
         terms = self.config.active_terms
         if self.config.freeze_decoder:  # x̃ = D(z) has nothing left to train: skip its terms
             terms = tuple(t for t in terms if t not in _DECODER_ONLY_TERMS)
+        if self.config.freeze_encoder:  # z̃ = E(x) likewise
+            terms = tuple(t for t in terms if t not in _ENCODER_ONLY_TERMS)
         likelihood = _LIKELIHOOD_TERMS if self.config.encoder_kind == "flow" else {}
         sampled = tuple(t for t in terms if t not in likelihood)
         which = tuple({**SUPERVISED_TERMS, **ADVERSARIAL_TERMS}[t][0] for t in sampled)
         which += tuple(likelihood[t] for t in terms if t in likelihood and likelihood[t])
         samples = self.draw_samples(z, x, which, draws=self.config.draws, generator=generator)
-        values = loss_terms(samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev, terms=sampled)
+        values = loss_terms(
+            samples, config=self.config, critics=self.critics, x_to_gev=self.x_to_gev, z_to_gev=self.z_to_gev,
+            terms=sampled,
+        )  # fmt: skip
         if "l_z_ztilde" in likelihood and "l_z_ztilde" in terms:
             values["l_z_ztilde"] = self.flow_nll(z, x)
         if "l_z_zhat" in likelihood and "l_z_zhat" in terms:

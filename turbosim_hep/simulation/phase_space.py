@@ -1,7 +1,7 @@
 """The detector's phase space in torch: which simulated events a selected full-simulation event could be.
 
 Every selected full-simulation event has exactly one isolated electron inside the tracker and exactly four jets, each
-above the jet finder's threshold, inside the calorimeter and at least the anti-kt radius R from the others (in
+above the jet finder's threshold after the energy scale (``scaled_jet_pt_threshold``: 22.9 GeV at η = 0), inside the calorimeter and at least the anti-kt radius R from the others (in
 rapidity and φ). :func:`inside_phase_space` is the torch twin of the scorecard's check
 (:func:`turbosim_hep.evaluation.phase_space.outside_masks` followed by the selection's own function): with one
 electron and four jets in X, an event is inside exactly when no object would have been lost. The tests compare the
@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from turbosim_hep.physics.jet_energy_scale import scaled_jet_pt_threshold
+
 __all__ = ("ELECTRON_JET_DR", "PhaseSpaceBounds", "inside_phase_space")
 
 #: ΔR(e, jet) below which the electron counts as not isolated (the scorecard's value).
@@ -28,7 +30,12 @@ _ON_SHELL_RTOL = 1e-5
 
 @dataclass(frozen=True)
 class PhaseSpaceBounds:
-    """The cuts every selected full-simulation event passes [GeV, dimensionless]."""
+    """The cuts every selected full-simulation event passes [GeV, dimensionless].
+
+    ``jet_scale_a``, ``jet_scale_b``: the jet energy scale's (a, b) applied after the jet finder's ``jet_pt_min``, so
+    a measured jet's pT is at least :meth:`jet_pt_threshold` of its |η| (both 0: the bare ``jet_pt_min``, as models
+    trained before this correction were truncated). The defaults are the reference detector card's.
+    """
 
     jet_pt_min: float = 20.0
     calo_eta_max: float = 5.0
@@ -36,23 +43,36 @@ class PhaseSpaceBounds:
     electron_pt_min: float = 10.0
     track_eta_max: float = 2.5
     electron_jet_dr: float = ELECTRON_JET_DR
+    jet_scale_a: float = 2.5
+    jet_scale_b: float = 0.15
 
     @classmethod
-    def from_card(cls, card: Any = None) -> PhaseSpaceBounds:
-        """The bounds of a :class:`~turbosim_hep.generation.detector_card.DetectorCard` (default: the reference one)."""
+    def from_card(cls, card: Any = None, *, scaled_jet_threshold: bool = True) -> PhaseSpaceBounds:
+        """The bounds of a :class:`~turbosim_hep.generation.detector_card.DetectorCard` (default: the reference one);
+        ``scaled_jet_threshold=False`` leaves out the jet energy scale (the threshold is the bare ``jet_pt_min``)."""
         if card is None:
             from turbosim_hep.generation.detector_card import DetectorCard
 
             card = DetectorCard()
-        return cls(card.jet_pt_min, card.calo_eta_max, card.jet_r, card.electron_pt_min, card.track_eta_max)
+        a, b = card.jet_energy_scale_ab if scaled_jet_threshold else (0.0, 0.0)
+        return cls(
+            card.jet_pt_min, card.calo_eta_max, card.jet_r, card.electron_pt_min, card.track_eta_max,
+            ELECTRON_JET_DR, float(a), float(b),
+        )  # fmt: skip
+
+    def jet_pt_threshold(self, abs_eta: torch.Tensor) -> torch.Tensor:
+        """Lowest measured jet pT [GeV] at ``abs_eta`` (any shape): ``jet_pt_min`` after the energy scale."""
+        return scaled_jet_pt_threshold(abs_eta, self.jet_pt_min, self.jet_scale_a, self.jet_scale_b)
 
     def as_tensor(self) -> torch.Tensor:
-        """``(6,)`` float64, in the field order."""
+        """``(8,)`` float64, in the field order."""
         return torch.tensor(astuple(self), dtype=torch.float64)
 
     @classmethod
     def from_tensor(cls, values: torch.Tensor) -> PhaseSpaceBounds:
-        return cls(*(float(v) for v in values.tolist()))
+        """Inverse of :meth:`as_tensor` (a ``(6,)`` tensor of older exports: no jet energy scale)."""
+        v = [float(x) for x in values.tolist()]
+        return cls(*v) if len(v) == 8 else cls(*v, 0.0, 0.0)
 
 
 def _delta_r2(a1: torch.Tensor, p1: torch.Tensor, a2: torch.Tensor, p2: torch.Tensor) -> torch.Tensor:
@@ -62,7 +82,8 @@ def _delta_r2(a1: torch.Tensor, p1: torch.Tensor, a2: torch.Tensor, p2: torch.Te
 
 def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Tensor | None = None) -> torch.Tensor:
     """``(n,)`` bool: the events of ``x_gev`` ``(n, 24)`` [GeV] (electron, MET, four jets) a selected full-simulation
-    event could be. ``bounds``: :class:`PhaseSpaceBounds` or its ``(6,)`` tensor (default: the reference card)."""
+    event could be. ``bounds``: :class:`PhaseSpaceBounds` or its tensor (default: the reference card, jet threshold
+    after the energy scale)."""
     b = bounds if isinstance(bounds, PhaseSpaceBounds) else (
         PhaseSpaceBounds() if bounds is None else PhaseSpaceBounds.from_tensor(bounds)
     )  # fmt: skip
@@ -79,6 +100,8 @@ def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Ten
     ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= momentum * (1.0 - _ON_SHELL_RTOL)).all(dim=1)
     jpt, jeta, jphi = pt[:, 1:], eta[:, 1:], phi[:, 1:]
     ok &= (jpt >= b.jet_pt_min).all(dim=1) & (jeta.abs() <= b.calo_eta_max).all(dim=1)
+    if b.jet_scale_a or b.jet_scale_b:
+        ok &= (jpt >= b.jet_pt_threshold(jeta.abs().clamp_max(b.calo_eta_max))).all(dim=1)
     ok &= (pt[:, 0] >= b.electron_pt_min) & (eta[:, 0].abs() <= b.track_eta_max)
     # anti-kt measures distances in rapidity
     je, jz = e[:, 1:], pz[:, 1:]

@@ -51,6 +51,40 @@ def test_torch_check_equals_the_selection_based_one_on_boundary_events():
     assert np.isclose(1 - inside.mean(), phase_space_violations(x)["outside"])
 
 
+def _inside_one_cut_at_a_time(x: torch.Tensor, b: PhaseSpaceBounds) -> torch.Tensor:
+    """The check written plainly, one reduction per cut and one jet pair at a time (the oracle of the fast one)."""
+    p = x.float().reshape(-1, 6, 4)
+    px, py, pz, e = p[:, [0, 2, 3, 4, 5]].unbind(-1)
+    pt = torch.sqrt(px * px + py * py)
+    ratio = pz / pt.clamp_min(1e-12)
+    eta = torch.sign(ratio) * torch.log(ratio.abs() + torch.sqrt(ratio * ratio + 1.0))
+    phi = torch.atan2(py, px)
+    ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= torch.sqrt(px * px + py * py + pz * pz) * (1.0 - 1e-5)).all(1)
+    ok &= (pt[:, 1:] >= b.jet_pt_min).all(1) & (eta[:, 1:].abs() <= b.calo_eta_max).all(1)
+    if b.jet_scale_a or b.jet_scale_b:
+        ok &= (pt[:, 1:] >= b.jet_pt_threshold(eta[:, 1:].abs().clamp_max(b.calo_eta_max))).all(1)
+    ok &= (pt[:, 0] >= b.electron_pt_min) & (eta[:, 0].abs() <= b.track_eta_max)
+
+    def dr2(a1, p1, a2, p2):
+        return (a1 - a2) ** 2 + (torch.remainder(p1 - p2 + torch.pi, 2.0 * torch.pi) - torch.pi) ** 2
+
+    y = 0.5 * torch.log((e + pz)[:, 1:].clamp_min(1e-30) / (e - pz)[:, 1:].clamp_min(1e-30))
+    for i in range(4):
+        for j in range(i + 1, 4):
+            ok &= dr2(y[:, i], phi[:, 1 + i], y[:, j], phi[:, 1 + j]) >= b.jet_r**2
+    return ok & (dr2(eta[:, :1], phi[:, :1], eta[:, 1:], phi[:, 1:]) >= b.electron_jet_dr**2).all(1)
+
+
+@pytest.mark.parametrize("bounds", [PhaseSpaceBounds(), PhaseSpaceBounds(jet_scale_a=0.0, jet_scale_b=0.0, jet_r=0.4)])
+def test_the_check_equals_one_cut_at_a_time_on_boundary_and_non_finite_events(bounds):
+    x = _boundary_events(20_000, seed=7)
+    rng = np.random.default_rng(8)
+    x[rng.integers(0, len(x), 300), rng.integers(0, 24, 300)] = rng.choice([np.nan, np.inf, -np.inf, 0.0], 300)
+    x = torch.from_numpy(x)
+    for rows in (slice(None), slice(0, 3)):
+        assert torch.equal(inside_phase_space(x[rows], bounds), _inside_one_cut_at_a_time(x[rows], bounds))
+
+
 def test_bounds_come_from_the_detector_card():
     from turbosim_hep.generation.detector_card import DetectorCard
 

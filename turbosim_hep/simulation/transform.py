@@ -140,7 +140,9 @@ class EventTransform:
         with torch.inference_mode():
             for start in range(0, len(features), self.batch_size):
                 sl = slice(start, start + self.batch_size)
-                inputs = features[sl].astype(np.float32)
+                inputs = np.ascontiguousarray(features[sl], dtype=np.float32)  # float32 features: no copy
+                if not inputs.flags.writeable:  # torch.from_numpy warns on a read-only array
+                    inputs = inputs.copy()
                 if affine_in is not None:
                     inputs = inputs * affine_in[0] + affine_in[1]
                 inputs = torch.from_numpy(inputs).to(self.device)

@@ -127,6 +127,23 @@ def _truncated_model(**over) -> TurboSim:
     return model
 
 
+def test_the_last_events_drawn_all_at_once_keep_the_draws_one_at_a_time_would():
+    def draw(rows, attempt):  # a pure function of (event, attempt), as keyed noise is: event i gets inside at i % 7
+        idx = torch.arange(60) if rows is None else rows
+        pt = torch.where(idx % 7 <= attempt, 25.0, 5.0) + 0.01 * idx + 0.001 * attempt
+        x = torch.zeros(len(idx), 6, 4)
+        x[:, 0] = torch.tensor([30.0, 0.0, 0.0, 30.0])
+        for k, phi in enumerate((0.5, 2.0, 3.5, 5.0)):
+            x[:, 2 + k] = torch.stack([pt * np.cos(phi), pt * np.sin(phi), torch.zeros_like(pt), pt], -1)
+        return x.reshape(-1, 24)
+
+    one, used_one = draw_inside(draw, 60, PhaseSpaceBounds(), attempts=5)
+    for below in (10, 40, 61):  # from attempt 3, 1 and 1 on: 9, 51 and 51 events left
+        at_once, used = draw_inside(draw, 60, PhaseSpaceBounds(), attempts=5, all_at_once_below=below)
+        assert torch.equal(at_once, one) and torch.equal(used, used_one)
+    np.testing.assert_array_equal(used_one.numpy(), np.minimum(np.arange(60) % 7, 4) + 1)
+
+
 def test_training_scores_truncated_draws_with_gradients():
     model = _truncated_model()
     z = torch.from_numpy(toy_features(256, np.random.default_rng(1)))
@@ -267,3 +284,12 @@ def test_the_decoder_reflects_jets_above_the_scaled_threshold_and_old_models_kee
     old = TurboSimConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "scaled_jet_threshold"})
     assert not old.scaled_jet_threshold and cfg.scaled_jet_threshold
     assert TurboSim(old).decoder.phase_space.jet_scale_a == 0.0
+
+
+def test_redraw_keys_take_one_attempt_per_key():
+    from turbosim_hep.simulation.noise import redraw_keys
+
+    keys = np.arange(1, 9, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    attempts = np.array([0, 1, 2, 3, 0, 5, 31, 1])
+    want = [redraw_keys(keys[i : i + 1], int(a))[0] for i, a in enumerate(attempts)]
+    np.testing.assert_array_equal(redraw_keys(keys, attempts), np.array(want, dtype=np.uint64))

@@ -94,3 +94,36 @@ def test_gradients_reach_every_parameter(critic):
 def test_object_noise_below_four_is_refused():
     with pytest.raises(ValueError, match="object_noise"):
         PhysicsDecoder(object_noise=3)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"event_noise": 4, "radiation": True}])
+def test_inference_equals_the_training_graph_bit_for_bit(kwargs):
+    from turbosim_hep.simulation.phase_space import PhaseSpaceBounds
+
+    torch.manual_seed(3)
+    dec = PhysicsDecoder(phase_space=PhaseSpaceBounds(), **kwargs)
+    with torch.no_grad():
+        for p in dec.parameters():
+            p.normal_(0.0, 0.15)
+    z = _partons(5000, 4)
+    noise = torch.randn(5000, dec.noise_dim)
+    with torch.inference_mode():  # chunks of 4096, first layers made once, parton directions reused
+        fast = dec.in_gev()(z, noise)
+        few = dec.in_gev()(z[:7], noise[:7])
+    graph = torch.cat([dec.simulate_gev(z[:4096], noise[:4096]), dec.simulate_gev(z[4096:], noise[4096:])])
+    assert torch.equal(fast, graph.detach())
+    assert torch.equal(few, dec.simulate_gev(z[:7], noise[:7]).detach())
+
+
+def test_the_gev_view_follows_its_weights_after_an_optimiser_step():
+    dec = _randomised(2)
+    view = dec.in_gev()
+    z, noise = _partons(20, 6), torch.randn(20, dec.noise_dim)
+    with torch.inference_mode():
+        before = view(z, noise)
+    with torch.no_grad():
+        dec.responses[1][0].weight.add_(0.2)  # what an optimiser step does: in place
+    with torch.inference_mode():
+        after = view(z, noise)
+    assert not torch.equal(after, before)
+    assert torch.equal(after, dec.simulate_gev(z, noise).detach())

@@ -51,6 +51,40 @@ def test_torch_check_equals_the_selection_based_one_on_boundary_events():
     assert np.isclose(1 - inside.mean(), phase_space_violations(x)["outside"])
 
 
+def _inside_one_cut_at_a_time(x: torch.Tensor, b: PhaseSpaceBounds) -> torch.Tensor:
+    """The check written plainly, one reduction per cut and one jet pair at a time (the oracle of the fast one)."""
+    p = x.float().reshape(-1, 6, 4)
+    px, py, pz, e = p[:, [0, 2, 3, 4, 5]].unbind(-1)
+    pt = torch.sqrt(px * px + py * py)
+    ratio = pz / pt.clamp_min(1e-12)
+    eta = torch.sign(ratio) * torch.log(ratio.abs() + torch.sqrt(ratio * ratio + 1.0))
+    phi = torch.atan2(py, px)
+    ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= torch.sqrt(px * px + py * py + pz * pz) * (1.0 - 1e-5)).all(1)
+    ok &= (pt[:, 1:] >= b.jet_pt_min).all(1) & (eta[:, 1:].abs() <= b.calo_eta_max).all(1)
+    if b.jet_scale_a or b.jet_scale_b:
+        ok &= (pt[:, 1:] >= b.jet_pt_threshold(eta[:, 1:].abs().clamp_max(b.calo_eta_max))).all(1)
+    ok &= (pt[:, 0] >= b.electron_pt_min) & (eta[:, 0].abs() <= b.track_eta_max)
+
+    def dr2(a1, p1, a2, p2):
+        return (a1 - a2) ** 2 + (torch.remainder(p1 - p2 + torch.pi, 2.0 * torch.pi) - torch.pi) ** 2
+
+    y = 0.5 * torch.log((e + pz)[:, 1:].clamp_min(1e-30) / (e - pz)[:, 1:].clamp_min(1e-30))
+    for i in range(4):
+        for j in range(i + 1, 4):
+            ok &= dr2(y[:, i], phi[:, 1 + i], y[:, j], phi[:, 1 + j]) >= b.jet_r**2
+    return ok & (dr2(eta[:, :1], phi[:, :1], eta[:, 1:], phi[:, 1:]) >= b.electron_jet_dr**2).all(1)
+
+
+@pytest.mark.parametrize("bounds", [PhaseSpaceBounds(), PhaseSpaceBounds(jet_scale_a=0.0, jet_scale_b=0.0, jet_r=0.4)])
+def test_the_check_equals_one_cut_at_a_time_on_boundary_and_non_finite_events(bounds):
+    x = _boundary_events(20_000, seed=7)
+    rng = np.random.default_rng(8)
+    x[rng.integers(0, len(x), 300), rng.integers(0, 24, 300)] = rng.choice([np.nan, np.inf, -np.inf, 0.0], 300)
+    x = torch.from_numpy(x)
+    for rows in (slice(None), slice(0, 3)):
+        assert torch.equal(inside_phase_space(x[rows], bounds), _inside_one_cut_at_a_time(x[rows], bounds))
+
+
 def test_bounds_come_from_the_detector_card():
     from turbosim_hep.generation.detector_card import DetectorCard
 
@@ -91,6 +125,23 @@ def _truncated_model(**over) -> TurboSim:
             if isinstance(m, torch.nn.Linear):
                 torch.nn.init.normal_(m.weight, 0.0, 0.15)
     return model
+
+
+def test_the_last_events_drawn_all_at_once_keep_the_draws_one_at_a_time_would():
+    def draw(rows, attempt):  # a pure function of (event, attempt), as keyed noise is: event i gets inside at i % 7
+        idx = torch.arange(60) if rows is None else rows
+        pt = torch.where(idx % 7 <= attempt, 25.0, 5.0) + 0.01 * idx + 0.001 * attempt
+        x = torch.zeros(len(idx), 6, 4)
+        x[:, 0] = torch.tensor([30.0, 0.0, 0.0, 30.0])
+        for k, phi in enumerate((0.5, 2.0, 3.5, 5.0)):
+            x[:, 2 + k] = torch.stack([pt * np.cos(phi), pt * np.sin(phi), torch.zeros_like(pt), pt], -1)
+        return x.reshape(-1, 24)
+
+    one, used_one = draw_inside(draw, 60, PhaseSpaceBounds(), attempts=5)
+    for below in (10, 40, 61):  # from attempt 3, 1 and 1 on: 9, 51 and 51 events left
+        at_once, used = draw_inside(draw, 60, PhaseSpaceBounds(), attempts=5, all_at_once_below=below)
+        assert torch.equal(at_once, one) and torch.equal(used, used_one)
+    np.testing.assert_array_equal(used_one.numpy(), np.minimum(np.arange(60) % 7, 4) + 1)
 
 
 def test_training_scores_truncated_draws_with_gradients():
@@ -233,3 +284,12 @@ def test_the_decoder_reflects_jets_above_the_scaled_threshold_and_old_models_kee
     old = TurboSimConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "scaled_jet_threshold"})
     assert not old.scaled_jet_threshold and cfg.scaled_jet_threshold
     assert TurboSim(old).decoder.phase_space.jet_scale_a == 0.0
+
+
+def test_redraw_keys_take_one_attempt_per_key():
+    from turbosim_hep.simulation.noise import redraw_keys
+
+    keys = np.arange(1, 9, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    attempts = np.array([0, 1, 2, 3, 0, 5, 31, 1])
+    want = [redraw_keys(keys[i : i + 1], int(a))[0] for i, a in enumerate(attempts)]
+    np.testing.assert_array_equal(redraw_keys(keys, attempts), np.array(want, dtype=np.uint64))

@@ -39,14 +39,17 @@ def row_keys(
     return hash_ids(seed, stream, run, luminosity_block, event, sample)
 
 
-def redraw_keys(keys: np.ndarray, attempt: int) -> np.ndarray:
+def redraw_keys(keys: np.ndarray, attempt: int | np.ndarray) -> np.ndarray:
     """The keys of an event's ``attempt``-th draw (0: ``keys`` themselves): a truncated decoder redraws an event
-    outside the phase space with the noise of its next key, so the draw kept depends on the event's ids only."""
+    outside the phase space with the noise of its next key, so the draw kept depends on the event's ids only.
+    ``attempt``: one for all keys, or one per key."""
     keys = np.asarray(keys, dtype=np.uint64)
-    if attempt == 0:
+    if np.ndim(attempt) == 0 and attempt == 0:
         return keys
+    attempt = np.asarray(attempt, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        return splitmix64(keys ^ (np.uint64(attempt) * np.uint64(0xD1B54A32D192ED03)))
+        hashed = splitmix64(keys ^ (attempt * np.uint64(0xD1B54A32D192ED03)))
+    return hashed if attempt.ndim == 0 else np.where(attempt == 0, keys, hashed)
 
 
 @jit

@@ -76,8 +76,20 @@ class PhaseSpaceBounds:
 
 
 def _delta_r2(a1: torch.Tensor, p1: torch.Tensor, a2: torch.Tensor, p2: torch.Tensor) -> torch.Tensor:
-    dphi = torch.remainder(p1 - p2 + torch.pi, 2.0 * torch.pi) - torch.pi
-    return (a1 - a2) ** 2 + dphi**2
+    return _delta_r2_of(a1 - a2, p1 - p2)
+
+
+def _delta_r2_of(d_rapidity: torch.Tensor, d_phi: torch.Tensor) -> torch.Tensor:
+    dphi = torch.remainder(d_phi + torch.pi, 2.0 * torch.pi) - torch.pi
+    return d_rapidity**2 + dphi**2
+
+
+def _jet_pairs(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first and the second jet of the pairs (0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3) of ``t`` ``(..., 4)``,
+    each ``(..., 6)``: slices, where an advanced index is 5x slower on a CPU."""
+    size = t.shape[:-1]
+    first = torch.cat([t[..., :1].expand(*size, 3), t[..., 1:2].expand(*size, 2), t[..., 2:3]], dim=-1)
+    return first, torch.cat([t[..., 1:], t[..., 2:], t[..., 3:]], dim=-1)
 
 
 def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Tensor | None = None) -> torch.Tensor:
@@ -90,26 +102,31 @@ def inside_phase_space(x_gev: torch.Tensor, bounds: PhaseSpaceBounds | torch.Ten
     # float32, as the events are stored: a cut decided in float64 differs only within 1e-7 of its edge (and float64
     # costs twice the time of this check, 10 % of simulate())
     p = x_gev.detach().float().reshape(-1, 6, 4)
-    vis = p[:, [0, 2, 3, 4, 5]]
+    # written for speed, the same booleans as one reduction per cut and one call per jet pair (every number by the
+    # same operation on the same inputs; tests/simulation/test_phase_space_truncation.py): the cuts gathered in one
+    # table summed once (bool .all() is 6x slower), the six jet pairs side by side, no advanced index: 1.5x faster
+    # on 65k events (28.6 -> 19.3 ms, one thread), 1.7x on 20 (a late redraw: 373 -> 218 us)
+    vis = torch.cat([p[:, :1], p[:, 2:]], dim=1)  # electron, four jets
     px, py, pz, e = vis.unbind(-1)
-    pt = torch.sqrt(px * px + py * py)
+    pt2 = px * px + py * py
+    pt = torch.sqrt(pt2)
     ratio = pz / pt.clamp_min(1e-12)  # asinh as log/sqrt (vectorised on a CPU; ONNX Runtime lacks some Asinh)
     eta = torch.sign(ratio) * torch.log(ratio.abs() + torch.sqrt(ratio * ratio + 1.0))
-    phi = torch.atan2(py, px)
-    momentum = torch.sqrt(px * px + py * py + pz * pz)
-    ok = torch.isfinite(p).all(dim=(1, 2)) & (e >= momentum * (1.0 - _ON_SHELL_RTOL)).all(dim=1)
+    abs_eta = eta.abs()
+    phi = torch.atan2(py, px)  # of strided views: torch's scalar atan2 (contiguous inputs take another, SIMD one)
+    on_shell = e >= torch.sqrt(pt2 + pz * pz) * (1.0 - _ON_SHELL_RTOL)  # (n, 5)
     jpt, jeta, jphi = pt[:, 1:], eta[:, 1:], phi[:, 1:]
-    ok &= (jpt >= b.jet_pt_min).all(dim=1) & (jeta.abs() <= b.calo_eta_max).all(dim=1)
+    jets = (jpt >= b.jet_pt_min) & (abs_eta[:, 1:] <= b.calo_eta_max)
     if b.jet_scale_a or b.jet_scale_b:
-        ok &= (jpt >= b.jet_pt_threshold(jeta.abs().clamp_max(b.calo_eta_max))).all(dim=1)
-    ok &= (pt[:, 0] >= b.electron_pt_min) & (eta[:, 0].abs() <= b.track_eta_max)
+        jets &= jpt >= b.jet_pt_threshold(abs_eta[:, 1:].clamp_max(b.calo_eta_max))
+    electron = (pt[:, :1] >= b.electron_pt_min) & (abs_eta[:, :1] <= b.track_eta_max)
     # anti-kt measures distances in rapidity
     je, jz = e[:, 1:], pz[:, 1:]
     jy = 0.5 * torch.log((je + jz).clamp_min(1e-30) / (je - jz).clamp_min(1e-30))
-    r2 = b.jet_r**2
-    for a in range(4):
-        for c in range(a + 1, 4):
-            ok &= _delta_r2(jy[:, a], jphi[:, a], jy[:, c], jphi[:, c]) >= r2
-    dr_ej = _delta_r2(eta[:, :1], phi[:, :1], jeta, jphi)
-    ok &= (dr_ej >= b.electron_jet_dr**2).all(dim=1)
-    return ok
+    first, second = _jet_pairs(torch.stack([jy, jphi], dim=1))  # (n, 2, 6): rapidity and φ of each pair
+    d = first - second
+    separated = _delta_r2_of(d[:, 0], d[:, 1]) >= b.jet_r**2  # (n, 6)
+    isolated = _delta_r2(eta[:, :1], phi[:, :1], jeta, jphi) >= b.electron_jet_dr**2  # (n, 4)
+    cuts = torch.cat([on_shell, jets & isolated, electron, separated], dim=1)
+    finite = (p - p).sum(dim=(1, 2)) == 0  # x - x is 0, or NaN where x is not finite
+    return finite & (cuts.sum(dim=1, dtype=torch.int32) == cuts.shape[1])

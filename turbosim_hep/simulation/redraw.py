@@ -26,11 +26,12 @@ __all__ = ("RedrawTally", "draw_inside")
 
 
 def draw_inside(
-    draw: Callable[[torch.Tensor | None, int], torch.Tensor],
+    draw: Callable[[torch.Tensor | None, int | torch.Tensor], torch.Tensor],
     n: int,
     bounds: PhaseSpaceBounds,
     *,
     attempts: int,
+    all_at_once_below: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draws ``(n, 24)`` [GeV] inside ``bounds``, and the draws each event took ``(n,)`` int64.
 
@@ -38,6 +39,12 @@ def draw_inside(
     all ``n`` events), ``(len(rows), 24)`` [GeV]. Events still outside after ``attempts`` draws keep their last
     draw (their count is ``attempts`` and they fail :func:`~turbosim_hep.simulation.phase_space.inside_phase_space`).
     Draws are written in place: call it without gradients (training finds the noise here, then decodes once).
+
+    ``all_at_once_below``: once fewer events than this are left, all their remaining draws are made in one call,
+    ``a`` then a ``(len(rows),)`` tensor (row i's attempt) and ``rows`` repeating events; each event keeps the
+    first draw inside, as one attempt at a time. Only for draws that are a pure function of the event and the
+    attempt (keyed noise: ``simulate()``); a few events that are hard to bring inside then cost one call instead
+    of up to ``attempts`` (0: one attempt at a time, as training draws fresh noise).
     """
     import torch
 
@@ -50,6 +57,15 @@ def draw_inside(
     rows = torch.nonzero(~inside_phase_space(x, bounds)).flatten()
     for attempt in range(1, attempts):
         if len(rows) == 0:
+            break
+        if len(rows) < all_at_once_below:
+            left = attempts - attempt  # attempt-major: rows at `attempt`, then at `attempt + 1`, ...
+            tries = torch.arange(attempt, attempts, device=rows.device).repeat_interleave(len(rows))
+            new = draw(rows.repeat(left), tries).reshape(left, len(rows), -1)
+            inside = inside_phase_space(new.reshape(left * len(rows), -1), bounds).reshape(left, len(rows))
+            taken = torch.where(inside.any(dim=0), inside.int().argmax(dim=0), left - 1)  # first inside, else last
+            x[rows] = new[taken, torch.arange(len(rows), device=rows.device)]
+            used[rows] += taken + 1
             break
         new = draw(rows, attempt)
         x[rows] = new

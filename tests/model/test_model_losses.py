@@ -124,8 +124,9 @@ def test_response_observables_match_the_scorecards_pair_features():
 
 
 def test_response_score_enters_the_simulation_term_and_trains_the_decoder():
-    from tests.conftest import toy_features
     import numpy as np
+
+    from tests.conftest import toy_features
 
     cfg = TurboSimConfig.preset("physics", encoder_hidden=(16,))
     rng = np.random.default_rng(5)

@@ -280,7 +280,7 @@ def test_the_decoder_reflects_jets_above_the_scaled_threshold_and_old_models_kee
     eta = np.arcsinh(jets[..., 2] / pt)
     thr = model.phase_space.jet_pt_threshold(torch.from_numpy(np.abs(eta))).numpy()
     assert (pt >= thr * (1 - 1e-5)).all()
-    assert ((pt < 1.2 * thr)).mean() > 0.01  # and the density reaches the edge
+    assert (pt < 1.2 * thr).mean() > 0.01  # and the density reaches the edge
     old = TurboSimConfig.from_dict({k: v for k, v in cfg.to_dict().items() if k != "scaled_jet_threshold"})
     assert not old.scaled_jet_threshold and cfg.scaled_jet_threshold
     assert TurboSim(old).decoder.phase_space.jet_scale_a == 0.0

@@ -118,8 +118,8 @@ def loss_terms(
     ``(k, n, 24)`` (k draws per event); ``critics`` maps a generated sample's name to its critic, which sees every
     draw. With ``config.energy_observables > 0`` an energy-score term on X also scores the jet observables
     (:func:`observable_score`, weighted by it), and with ``config.energy_response > 0`` ℒ(x, x̃) also scores the
-    response to the event's partons (:func:`response_score`); ``x_to_gev``, ``z_to_gev`` map normalised X, Z to GeV. ``terms``: the
-    terms to compute (default: every active one).
+    response to the event's partons (:func:`response_score`); ``x_to_gev``, ``z_to_gev`` map normalised X, Z to
+    GeV. ``terms``: the terms to compute (default: every active one).
     """
     out: dict[str, torch.Tensor] = {}
     for term in config.active_terms if terms is None else terms:

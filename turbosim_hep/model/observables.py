@@ -11,8 +11,14 @@ import itertools
 
 import torch
 
-__all__ = ("DIRECTION_GROUPS", "OBSERVABLE_GROUPS", "RESPONSE_GROUPS", "jet_observables", "object_direction",
-           "response_observables")
+__all__ = (
+    "DIRECTION_GROUPS",
+    "OBSERVABLE_GROUPS",
+    "RESPONSE_GROUPS",
+    "jet_observables",
+    "object_direction",
+    "response_observables",
+)
 
 _PAIRS = list(itertools.combinations(range(4), 2))
 _PERMUTATIONS = torch.tensor(list(itertools.permutations(range(4))))  # (24, 4): jet of quark b, bbar, u, dbar
@@ -90,9 +96,7 @@ def response_observables(x_gev: torch.Tensor, z_gev: torch.Tensor) -> dict[str, 
     log_ratio = torch.gather(j[..., 0].expand_as(dphi), -1, jet).squeeze(-1) - q[..., 0].squeeze(-1)
     out = {name: torch.stack([dr[..., k], log_ratio[..., k]], dim=-1) for k, name in enumerate(RESPONSE_GROUPS[:4])}
     e_x, e_z = x_obj[..., 0, :], z_obj[..., 0, :]
-    out["electron_response"] = torch.stack(
-        [e_x[..., 0] - e_z[..., 0], e_x[..., 1] - e_z[..., 1], _wrapped_dphi(e_x[..., 2], e_x[..., 3], e_z[..., 2], e_z[..., 3])],
-        dim=-1,
-    )
+    e_dphi = _wrapped_dphi(e_x[..., 2], e_x[..., 3], e_z[..., 2], e_z[..., 3])
+    out["electron_response"] = torch.stack([e_x[..., 0] - e_z[..., 0], e_x[..., 1] - e_z[..., 1], e_dphi], dim=-1)
     out["met_response"] = (x_gev[..., 4:6] - z_gev[..., 4:6]) / 50.0
     return out

@@ -25,5 +25,5 @@ def jet_energy_scale_factor(pt: Array, abs_eta: Array, a: float, b: float) -> Ar
 
 
 def scaled_jet_pt_threshold(abs_eta: Array, pt_min: float, a: float, b: float) -> Array:
-    """The lowest measured jet pT [GeV] at ``abs_eta``: ``pt_min`` after the energy scale (``a = b = 0``: ``pt_min``)."""
+    """Lowest measured jet pT [GeV] at ``abs_eta``: ``pt_min`` after the energy scale (``a = b = 0``: ``pt_min``)."""
     return pt_min * jet_energy_scale_factor(pt_min, abs_eta, a, b)

@@ -1,9 +1,10 @@
 """The detector's phase space: the share of events that could not have come out of the detector and the selection.
 
 Every selected full-simulation event satisfies what the detector card and the selection impose: each jet has pT above
-the jet finder's threshold after the energy scale (20 GeV clustered, 22.9 GeV measured at η = 0) and lies within
-the calorimeter, no two jets are closer than the anti-kt radius (they would have been one jet), the electron is
-inside the tracker, above its pT threshold and isolated (not inside a jet), and every object has E ≥ |p|. A fast simulation that breaks these produces events an analysis would never see.
+the jet finder's threshold after the energy scale (20 GeV clustered, 22.9 GeV measured at η = 0) and lies within the
+calorimeter, no two jets are closer than the anti-kt radius (they would have been one jet), the electron is inside the
+tracker, above its pT threshold and isolated (not inside a jet), and every object has E ≥ |p|. A fast simulation that
+breaks these produces events an analysis would never see.
 
 :func:`phase_space_violations` counts each condition and their union. The union is decided by the selection's own
 function (:func:`turbosim_hep.generation.selection.otus_selection`): the objects the detector would not have

@@ -348,7 +348,8 @@ class PhysicsDecoder(nn.Module):
         """Each object's pT and η ``(n, 5)`` (electron, four jets) reflected at its acceptance edges: pT below the
         threshold t (a jet's: the jet finder's after the energy scale, at its |η|) goes to 2t − pT, |η| beyond the
         edge e to 2e − |η| (then clipped to e). The one-object cuts of the phase space hold by construction, and the
-        density stays non-zero at the edges as the data's is; only the pairwise cuts (jets ≥ R apart, an isolated electron) are left to redraws: 4x fewer redraws."""
+        density stays non-zero at the edges as the data's is; only the pairwise cuts (jets ≥ R apart, an isolated
+        electron) are left to redraws: 4x fewer redraws."""
         b = self.phase_space
         edge = torch.tensor([b.track_eta_max] + [b.calo_eta_max] * 4, dtype=eta.dtype, device=eta.device)
         a = eta.abs()

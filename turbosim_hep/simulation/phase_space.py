@@ -1,11 +1,11 @@
 """The detector's phase space in torch: which simulated events a selected full-simulation event could be.
 
 Every selected full-simulation event has exactly one isolated electron inside the tracker and exactly four jets, each
-above the jet finder's threshold after the energy scale (``scaled_jet_pt_threshold``: 22.9 GeV at η = 0), inside
-the calorimeter and at least the anti-kt radius R from the others (in rapidity and φ). :func:`inside_phase_space`
-is the torch twin of the scorecard's check (:func:`turbosim_hep.evaluation.phase_space.outside_masks` followed by the selection's own function): with one
-electron and four jets in X, an event is inside exactly when no object would have been lost. The tests compare the
-two on events built to sit on every boundary.
+above the jet finder's threshold after the energy scale (``scaled_jet_pt_threshold``: 22.9 GeV at η = 0), inside the
+calorimeter and at least the anti-kt radius R from the others (in rapidity and φ). :func:`inside_phase_space` is the
+torch twin of the scorecard's check (:func:`turbosim_hep.evaluation.phase_space.outside_masks` followed by the
+selection's own function): with one electron and four jets in X, an event is inside exactly when no object would have
+been lost. The tests compare the two on events built to sit on every boundary.
 
 The bounds come from the detector card that made the training data (:class:`PhaseSpaceBounds.from_card`) and travel
 with the model (the physics decoder holds them as a buffer), so a model trained on another card keeps its own.

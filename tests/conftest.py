@@ -66,8 +66,9 @@ def model_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def truncated_model_path(tmp_path_factory):
-    """A Turbo-Sim checkpoint whose physics decoder is truncated to the phase space (with event noise and the
-    lost-quark branch), its weights random enough that a fair share of first draws fall outside and are redrawn."""
+    """A Turbo-Sim checkpoint whose physics decoder is truncated to the phase space (with event noise, the lost-quark
+    branch and bounded jet masses), its weights random enough that a fair share of first draws fall outside and are
+    redrawn."""
     import torch
 
     from turbosim_hep.model.checkpoint import save_checkpoint
@@ -75,7 +76,9 @@ def truncated_model_path(tmp_path_factory):
     from turbosim_hep.model.normalisation import Normalisation
     from turbosim_hep.model.turbosim import TurboSim
 
-    model = TurboSim(TurboSimConfig.preset("physics", truncate=True, event_noise=4, radiation=True, seed=3))
+    model = TurboSim(
+        TurboSimConfig.preset("physics", truncate=True, event_noise=4, radiation=True, jet_mass_bound=0.36, seed=3)
+    )
     with torch.no_grad():
         for m in model.decoder.modules():
             if isinstance(m, torch.nn.Linear):

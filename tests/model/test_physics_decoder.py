@@ -91,12 +91,40 @@ def test_gradients_reach_every_parameter(critic):
         assert all(p.grad is not None and torch.any(p.grad != 0) for p in weights)
 
 
+def test_jet_mass_bound_caps_m_over_pt_and_leaves_the_bulk():
+    free = _randomised(5)
+    bounded = PhysicsDecoder(jet_mass_bound=0.2)
+    bounded.load_state_dict(free.state_dict())
+    z, noise = _partons(3000, 5), torch.randn(3000, free.noise_dim)
+    with torch.inference_mode():
+        a = free.in_gev()(z, noise).double().numpy().reshape(-1, 6, 4)[:, 2:]
+        b = bounded.in_gev()(z, noise).double().numpy().reshape(-1, 6, 4)[:, 2:]
+
+    def m_over_pt(j):
+        return np.sqrt(np.clip(j[..., 3] ** 2 - (j[..., :3] ** 2).sum(-1), 0, None)) / np.hypot(j[..., 0], j[..., 1])
+
+    ra, rb = m_over_pt(a), m_over_pt(b)
+    # central jets: at |η| > 4 float32's floor E >= |p| (1 + 1e-6) alone makes m / pT > 1.4e-3 cosh η
+    central = np.abs(np.arcsinh(b[..., 2] / np.hypot(b[..., 0], b[..., 1]))) < 3.0
+    assert ra.max() > 0.3  # random weights make jets far wider than the bound
+    assert rb[central].max() <= 0.2 * (1 + 1e-3)
+    np.testing.assert_allclose(b[..., :3], a[..., :3], rtol=1e-6)  # only the masses change
+    narrow = np.sort(ra, axis=1) < 0.1  # jets sorted by pT in both; half the bound: the mass moves by < 0.5 %
+    np.testing.assert_allclose(np.sort(rb, axis=1)[narrow], np.sort(ra, axis=1)[narrow], rtol=5e-3)
+    assert np.all(b[..., 3] ** 2 - (b[..., :3] ** 2).sum(-1) > 0.0)
+
+
+def test_negative_jet_mass_bound_is_refused():
+    with pytest.raises(ValueError, match="jet_mass_bound"):
+        PhysicsDecoder(jet_mass_bound=-0.1)
+
+
 def test_object_noise_below_four_is_refused():
     with pytest.raises(ValueError, match="object_noise"):
         PhysicsDecoder(object_noise=3)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"event_noise": 4, "radiation": True}])
+@pytest.mark.parametrize("kwargs", [{}, {"event_noise": 4, "radiation": True}, {"jet_mass_bound": 0.36}])
 def test_inference_equals_the_training_graph_bit_for_bit(kwargs):
     from turbosim_hep.simulation.phase_space import PhaseSpaceBounds
 
@@ -127,3 +155,19 @@ def test_the_gev_view_follows_its_weights_after_an_optimiser_step():
         after = view(z, noise)
     assert not torch.equal(after, before)
     assert torch.equal(after, dec.simulate_gev(z, noise).detach())
+
+
+def test_jet_mass_bound_from_the_command_line_to_the_decoder_and_old_files_unbounded():
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--jet-mass-bound", "0.36"])
+    overrides = train_cli._overrides(args)
+    assert overrides == {"jet_mass_bound": 0.36}
+    model = TurboSim(TurboSimConfig.preset("physics", **overrides))
+    assert model.decoder.jet_mass_bound == 0.36
+    old = TurboSimConfig.preset("physics").to_dict()
+    del old["jet_mass_bound"]  # a model file written before the option: its decoder stays unbounded
+    assert TurboSimConfig.from_dict(old).jet_mass_bound == 0.0
+    with pytest.raises(ValueError, match="jet_mass_bound"):
+        TurboSimConfig.preset("physics", jet_mass_bound=-1.0)

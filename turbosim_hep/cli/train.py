@@ -70,6 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pair classifier's job easier in the ablation)",
     )
     p.add_argument(
+        "--jet-mass-bound",
+        type=float,
+        metavar="RATIO",
+        help="physics decoder: largest jet m / pT, reached smoothly (0: unbounded; the full simulation's is 0.36)",
+    )
+    p.add_argument(
         "--conditional-critic",
         action=argparse.BooleanOptionalAction,
         help="the critic of D(x~) judges (z, x) pairs with physics features (needs --weight d_xtilde=... and "
@@ -138,6 +144,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "truncate",
         "event_noise",
         "radiation",
+        "jet_mass_bound",
         "conditional_critic",
         "encoder_kind",
         "decoder_from",

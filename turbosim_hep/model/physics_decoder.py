@@ -194,12 +194,16 @@ class PhysicsDecoder(nn.Module):
         phase_space: PhaseSpaceBounds | None = None,
         redraw_attempts: int = 32,
         radiation: bool = False,
+        jet_mass_bound: float = 0.0,
     ) -> None:
         super().__init__()
         if object_noise < 4:
             raise ValueError(f"object_noise must be at least 4, got {object_noise!r}")
         if event_noise < 0 or redraw_attempts < 1:
             raise ValueError(f"need event_noise >= 0, redraw_attempts >= 1; got {event_noise!r}, {redraw_attempts!r}")
+        if not jet_mass_bound >= 0:
+            raise ValueError(f"jet_mass_bound (largest jet m / pT; 0: unbounded) must be >= 0, got {jet_mass_bound!r}")
+        self.jet_mass_bound = float(jet_mass_bound)
         self.object_noise = int(object_noise)
         self.met_noise = int(met_noise)
         self.event_noise = int(event_noise)
@@ -318,6 +322,12 @@ class PhysicsDecoder(nn.Module):
         cos_d, sin_d = torch.cos(delta[..., 2]), torch.sin(delta[..., 2])  # φ_reco = φ + Δφ, rotated without atan2
         m_raw = delta[..., 3]  # softplus, vectorised (torch's is a scalar loop on CPU, 20 ns per value)
         mass = _MIN_JET_MASS_GEV + _JET_MASS_SCALE_GEV * (m_raw.clamp_min(0.0) + torch.log1p(torch.exp(-m_raw.abs())))
+        if self.jet_mass_bound:  # a smooth minimum (power 8) of m and bound * pT: the bulk unchanged (m = 0.4 and
+            # 0.6 bound·pT move by 0.01 and 0.2 %), no jet wider than its cone (anti-kt: m / pT < 0.72 R in full sim)
+            ratio = (mass / (self.jet_mass_bound * pt_r)).clamp(max=1e4)
+            r2 = ratio * ratio
+            r4 = r2 * r2  # m · (1 + r^8)^(-1/8) by squarings and roots: 1.6x faster than two pow (7 ms per 200k events)
+            mass = mass * torch.rsqrt(torch.sqrt(torch.sqrt(1.0 + r4 * r4)))
         mass = torch.cat([torch.full_like(mass[:, :1], M_ELECTRON_GEV), mass[:, 1:]], dim=1)
         rpx = pt_r * (cos_phi * cos_d - sin_phi * sin_d)
         rpy = pt_r * (sin_phi * cos_d + cos_phi * sin_d)
@@ -365,4 +375,5 @@ class PhysicsDecoder(nn.Module):
         return self.lost(parton_features(z_gev.reshape(len(z_gev), _N_PARTONS, 4)).reshape(len(z_gev), -1))
 
     def extra_repr(self) -> str:
-        return f"noise_dim={self.noise_dim}"
+        bound = f", jet_mass_bound={self.jet_mass_bound}" if self.jet_mass_bound else ""
+        return f"noise_dim={self.noise_dim}{bound}"

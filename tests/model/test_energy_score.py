@@ -88,3 +88,34 @@ def test_jet_observables_are_the_masses_of_jets_pairs_and_triplets():
     eta1 = np.arcsinh(jets[:, 0, 2] / np.hypot(jets[:, 0, 0], jets[:, 0, 1]))
     np.testing.assert_allclose(obs["jet1_direction"][:, 1].numpy(), eta1, rtol=1e-9)
     assert obs["trijet_mass"].shape == (50, 4) and obs["jet_mass"].shape == (50, 4)
+
+
+def test_jet_shapes_are_each_jets_log_pt_eta_and_mass_over_pt_and_enter_the_observable_score():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.model.losses import observable_score
+    from turbosim_hep.model.observables import SHAPE_GROUPS, jet_observables
+
+    x = toy_features(60, np.random.default_rng(1)).astype(np.float64)
+    obs = jet_observables(torch.from_numpy(x), shapes=True)
+    assert set(SHAPE_GROUPS) <= set(obs) and "jet1_direction" not in obs
+    jet = x.reshape(-1, 6, 4)[:, 4]  # the third jet slot
+    pt = np.hypot(jet[:, 0], jet[:, 1])
+    m = np.sqrt(np.clip(jet[:, 3] ** 2 - (jet[:, :3] ** 2).sum(-1), 0, None) + 1e-6)
+    want = np.stack([np.log(pt), np.arcsinh(jet[:, 2] / pt), 10 * m / pt], -1)
+    np.testing.assert_allclose(obs["jet3_shape"].numpy(), want, rtol=1e-6)
+    assert set(jet_observables(torch.from_numpy(x))) == {"jet_mass", "dijet_mass", "trijet_mass"}
+
+    # a draw whose jets are twice as heavy: only the shapes see the mass against the pT beside the marginal masses
+    target = torch.from_numpy(x).float()
+    draws = target.expand(2, -1, -1).clone().reshape(2, 60, 6, 4)
+    heavy = draws.clone()
+    p = heavy[..., 2:, :3]
+    heavy[..., 2:, 3] = torch.sqrt((p**2).sum(-1) + 4 * (draws[..., 2:, 3] ** 2 - (p**2).sum(-1)).clamp_min(0))
+    heavy = heavy.reshape(2, 60, 24)
+    gain_plain = observable_score(heavy, target) - observable_score(draws.reshape(2, 60, 24), target)
+    gain_shapes = observable_score(heavy, target, shapes=True) - observable_score(
+        draws.reshape(2, 60, 24), target, shapes=True
+    )
+    assert gain_plain > 0 and gain_shapes > gain_plain

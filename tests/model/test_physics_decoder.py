@@ -171,3 +171,15 @@ def test_jet_mass_bound_from_the_command_line_to_the_decoder_and_old_files_unbou
     assert TurboSimConfig.from_dict(old).jet_mass_bound == 0.0
     with pytest.raises(ValueError, match="jet_mass_bound"):
         TurboSimConfig.preset("physics", jet_mass_bound=-1.0)
+
+
+def test_jet_shapes_flag_reaches_the_loss_configuration():
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--jet-shapes"])
+    assert train_cli._overrides(args) == {"energy_jet_shapes": True}
+    assert TurboSimConfig.preset("turbo-physics", **train_cli._overrides(args)).energy_jet_shapes
+    assert TurboSimConfig.preset("turbo-physics").energy_jet_shapes  # on in the physics presets
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--no-jet-shapes"])
+    assert not TurboSimConfig.preset("turbo-physics", **train_cli._overrides(args)).energy_jet_shapes

@@ -76,6 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="physics decoder: largest jet m / pT, reached smoothly (0: unbounded; the full simulation's is 0.36)",
     )
     p.add_argument(
+        "--jet-shapes",
+        dest="energy_jet_shapes",
+        action=argparse.BooleanOptionalAction,
+        help="the energy score on X also scores each jet's (log pT, eta, m / pT) jointly (on in the physics presets)",
+    )
+    p.add_argument(
         "--conditional-critic",
         action=argparse.BooleanOptionalAction,
         help="the critic of D(x~) judges (z, x) pairs with physics features (needs --weight d_xtilde=... and "
@@ -145,6 +151,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "event_noise",
         "radiation",
         "jet_mass_bound",
+        "energy_jet_shapes",
         "conditional_critic",
         "encoder_kind",
         "decoder_from",

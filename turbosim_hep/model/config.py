@@ -102,6 +102,9 @@ class TurboSimConfig:
         added to every energy-score term on X; 0 switches them off.
     energy_directions
         Also score each X object's (log pT, η, cos φ, sin φ) on its own (with ``energy_observables``).
+    energy_jet_shapes
+        Also score each jet slot's (log pT, η, 10 m / pT) jointly (with ``energy_observables``): the jet mass against
+        the jet's pT and η, which the marginal jet masses hide.
     energy_response
         Weight of the response score added to an energy-score ℒ(x, x̃): each quark's nearest-jet ΔR and pT ratio, the
         electron's and the missing pT's residuals against the partons of the same event (what a (parton, detector)
@@ -206,6 +209,7 @@ class TurboSimConfig:
     energy_block: int = 4
     energy_observables: float = 0.0
     energy_directions: bool = False
+    energy_jet_shapes: bool = False
     energy_response: float = 0.0
 
     decoder_kind: str = "mlp"

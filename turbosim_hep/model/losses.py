@@ -85,12 +85,14 @@ def supervised_loss(
     raise ValueError(f"supervised loss kind must be 'gaussian', 'laplace' or 'energy', got {kind!r}")
 
 
-def observable_score(draws_gev: torch.Tensor, target_gev: torch.Tensor, *, directions: bool = False) -> torch.Tensor:
+def observable_score(
+    draws_gev: torch.Tensor, target_gev: torch.Tensor, *, directions: bool = False, shapes: bool = False
+) -> torch.Tensor:
     """Sum over :data:`~turbosim_hep.model.observables.OBSERVABLE_GROUPS` of the energy score of each group of jet
-    observables (jet, dijet, trijet masses; with ``directions`` each object's log pT, η, φ) of ``draws_gev``
-    ``(k, n, 24)`` at ``target_gev`` ``(n, 24)`` [GeV]."""
-    gen = jet_observables(draws_gev, directions=directions)
-    true = jet_observables(target_gev, directions=directions)
+    observables (jet, dijet, trijet masses; with ``directions`` each object's log pT, η, φ; with ``shapes`` each jet's
+    log pT, η, m / pT) of ``draws_gev`` ``(k, n, 24)`` at ``target_gev`` ``(n, 24)`` [GeV]."""
+    gen = jet_observables(draws_gev, directions=directions, shapes=shapes)
+    true = jet_observables(target_gev, directions=directions, shapes=shapes)
     return sum(energy_score(gen[k], true[k]) for k in gen)
 
 
@@ -131,7 +133,10 @@ def loss_terms(
                 if x_to_gev is None:
                     raise ValueError("scoring the jet observables needs x_to_gev (normalised X -> GeV)")
                 obs = observable_score(
-                    x_to_gev(samples[generated]), x_to_gev(samples[true]), directions=config.energy_directions
+                    x_to_gev(samples[generated]),
+                    x_to_gev(samples[true]),
+                    directions=config.energy_directions,
+                    shapes=config.energy_jet_shapes,
                 )
                 out[term] = out[term] + config.energy_observables * obs
             if kind == "energy" and term == "l_x_xtilde" and config.energy_response > 0:

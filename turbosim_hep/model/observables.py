@@ -15,6 +15,7 @@ __all__ = (
     "DIRECTION_GROUPS",
     "OBSERVABLE_GROUPS",
     "RESPONSE_GROUPS",
+    "SHAPE_GROUPS",
     "jet_observables",
     "object_direction",
     "response_observables",
@@ -48,12 +49,18 @@ def object_direction(p4: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.log(pt), eta, p4[..., 0] / pt, p4[..., 1] / pt], dim=-1)
 
 
-def jet_observables(x_gev: torch.Tensor, *, directions: bool = False) -> dict[str, torch.Tensor]:
+#: Per-jet shape groups: each jet slot's (log pT, η, 10 m / pT), its mass seen against its pT and direction.
+SHAPE_GROUPS: tuple[str, ...] = tuple(f"jet{k}_shape" for k in range(1, 5))
+
+
+def jet_observables(x_gev: torch.Tensor, *, directions: bool = False, shapes: bool = False) -> dict[str, torch.Tensor]:
     """Masses of the four jets, the six jet pairs and the four jet triplets of ``x_gev`` ``(..., 24)`` [GeV].
 
     Returns one tensor ``(..., k)`` per :data:`OBSERVABLE_GROUPS` entry, divided by the group's scale. With
     ``directions`` also one ``(..., 4)`` group per :data:`DIRECTION_GROUPS` entry: in (px, py, pz, E) a jet's
-    angular resolution (~0.05) hides behind its energy spread, scored on its own it cannot.
+    angular resolution (~0.05) hides behind its energy spread, scored on its own it cannot. With ``shapes`` also one
+    ``(..., 3)`` group per :data:`SHAPE_GROUPS` entry: the jet mass against the jet's pT and η (the full simulation's
+    m / pT depends on both; the marginal jet masses hide it).
     """
     objects = x_gev.reshape(*x_gev.shape[:-1], 6, 4)
     jets = objects[..., 2:, :]
@@ -64,6 +71,10 @@ def jet_observables(x_gev: torch.Tensor, *, directions: bool = False) -> dict[st
     if directions:
         for name, k in zip(DIRECTION_GROUPS, (0, 2, 3, 4, 5), strict=True):
             out[name] = object_direction(objects[..., k, :])
+    if shapes:
+        for k, name in enumerate(SHAPE_GROUPS):
+            d = object_direction(jets[..., k, :])
+            out[name] = torch.stack([d[..., 0], d[..., 1], 10.0 * _mass(jets[..., k, :]) / torch.exp(d[..., 0])], -1)
     return out
 
 

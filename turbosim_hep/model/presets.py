@@ -8,8 +8,8 @@ from typing import Any
 __all__ = ("PRESETS",)
 
 #: What the physics presets share: the truncated physics decoder's options (phase space, event noise, the response
-#: to the partons scored beside the detector event) and the optimisation (Adam 1e-3, cosine schedule, averaged
-#: weights, 512-event batches, no critic).
+#: to the partons and each jet's mass against its pT and η scored beside the detector event) and the optimisation
+#: (Adam 1e-3, cosine schedule, averaged weights, 512-event batches, no critic).
 _PHYSICS_TRAINING: dict[str, Any] = {
     "input_noise": 0.0,
     "lr": 1e-3,
@@ -24,6 +24,7 @@ _PHYSICS_TRAINING: dict[str, Any] = {
     "truncate": True,
     "event_noise": 4,
     "energy_response": 1.0,
+    "energy_jet_shapes": True,
 }
 
 #: Presets: name -> (weights, other overrides, description). Unlisted weights are zero.
@@ -75,7 +76,7 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
         },
         "the toolkit's simulator: physics-structured decoder (truncated to the detector's phase space, event noise) "
         "and MLP encoder, each trained by the energy score of its conditional distribution (ℒ(x,x̃) also scores the "
-        "jet-parton response): ℒ(x,x̃) 1, "
+        "jet-parton response and each jet's mass against its pT and η): ℒ(x,x̃) 1, "
         "ℒ(z,z̃) 1 (energy), Adam 1e-3 with a cosine schedule, weights averaged",
     ),
     "turbo-physics": (

@@ -66,15 +66,17 @@ def jet_observables(x_gev: torch.Tensor, *, directions: bool = False, shapes: bo
     jets = objects[..., 2:, :]
     pairs = torch.stack([jets[..., i, :] + jets[..., j, :] for i, j in _PAIRS], dim=-2)
     triplets = torch.stack([jets[..., i, :] + jets[..., j, :] + jets[..., k, :] for i, j, k in _TRIPLETS], dim=-2)
-    out = {"jet_mass": _mass(jets), "dijet_mass": _mass(pairs), "trijet_mass": _mass(triplets)}
+    jet_mass = _mass(jets)  # (..., 4) [GeV]
+    out = {"jet_mass": jet_mass, "dijet_mass": _mass(pairs), "trijet_mass": _mass(triplets)}
     out = {k: v / OBSERVABLE_GROUPS[k][1] for k, v in out.items()}
     if directions:
         for name, k in zip(DIRECTION_GROUPS, (0, 2, 3, 4, 5), strict=True):
             out[name] = object_direction(objects[..., k, :])
     if shapes:
+        d = object_direction(jets)  # (..., 4 jets, 4): log pT, η, cos φ, sin φ
+        m_over_pt = 10.0 * jet_mass / torch.exp(d[..., 0])
         for k, name in enumerate(SHAPE_GROUPS):
-            d = object_direction(jets[..., k, :])
-            out[name] = torch.stack([d[..., 0], d[..., 1], 10.0 * _mass(jets[..., k, :]) / torch.exp(d[..., 0])], -1)
+            out[name] = torch.stack([d[..., k, 0], d[..., k, 1], m_over_pt[..., k]], -1)
     return out
 
 

@@ -94,3 +94,29 @@ def test_chain_reads_a_generated_like_event():
     top_had = z[[2, 4, 5]].sum(0)
     assert top_had[0] > 0 and abs(float(top_had[1])) < 1e-9 and abs(float(top_had[2])) < 1e-9
     assert np.isclose(float(partons_to_chain(z.reshape(1, 24))[0, 0]), float(chain[0, 0]))
+
+
+def test_angles_from_a_reference_event_invert_and_point_at_its_daughters():
+    """With a reference event, every decay angle is measured from the reference's daughter: the maps stay inverse,
+    partons built along the reference (cos θ = 1) point where its daughters point, and the masses do not change."""
+    z = chain_to_partons(random_chain(400, seed=31))
+    g = torch.Generator().manual_seed(32)
+    reference = z * (1.0 + 0.05 * torch.randn(400, 24, generator=g, dtype=torch.float64))  # a smeared copy
+    chain = partons_to_chain(z, reference=reference)
+    assert torch.allclose(chain_to_partons(chain, reference=reference), z, atol=1e-6 * float(z.abs().max()))
+    plain = partons_to_chain(z)
+    for name in ("tt_m", "tt_y", "thad_m", "tlep_m", "whad_m", "wlep_m"):
+        k = CHAIN_VARIABLES.index(name)
+        assert torch.allclose(chain[:, k], plain[:, k])
+    # the truth lies close to its smeared reference: relative polar angles small (a uniform cos θ has median 0)
+    for name in ("thad_cos", "whad_cos", "u_cos", "wlep_cos", "e_cos"):
+        assert float(chain[:, CHAIN_VARIABLES.index(name)].median()) > 0.8, name
+    # along the reference: the u quark and the electron come out along the reference's
+    along = plain.clone()
+    for name in ("thad_cos", "whad_cos", "u_cos", "wlep_cos", "e_cos"):
+        along[:, CHAIN_VARIABLES.index(name)] = 1.0
+    built = chain_to_partons(along, reference=z).reshape(-1, 6, 4)
+    target = z.reshape(-1, 6, 4)
+    for slot in (0, 4):  # e⁻ and u
+        cos = torch.nn.functional.cosine_similarity(built[:, slot, :3], target[:, slot, :3], dim=-1)
+        assert float(cos.min()) > 1.0 - 1e-9

@@ -95,6 +95,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "likelihood); mlp: the paper's stochastic MLP",
     )
     p.add_argument(
+        "--flow-assignment",
+        action=argparse.BooleanOptionalAction,
+        help="the flow encoder weighs the 48 jet-quark assignments (and neutrino roots) and models the partons "
+        "relative to the chosen one: unfolded quarks next to jets",
+    )
+    p.add_argument(
         "--decoder-from",
         metavar="MODEL",
         help="start the decoder from this model's (file or shipped name, e.g. ttbar-physics)",
@@ -154,6 +160,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "energy_jet_shapes",
         "conditional_critic",
         "encoder_kind",
+        "flow_assignment",
         "decoder_from",
         "freeze_decoder",
         "encoder_from",

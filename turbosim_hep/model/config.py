@@ -133,6 +133,10 @@ class TurboSimConfig:
     flow_context, flow_hidden, flow_transforms
         Width of the flow encoder's detector-event embedding, hidden widths of the embedding and coupling networks,
         number of spline coupling layers.
+    flow_assignment
+        The flow encoder weighs the 48 jet–quark assignments (four jets to b, b̄, u, d̄, and the two neutrino roots)
+        with a categorical head and models the chain relative to the chosen one's reference
+        (:class:`~turbosim_hep.model.assigned_flow_encoder.AssignedFlowEncoder`); needs ``encoder_kind='flow'``.
     decoder_from, freeze_decoder
         Start the decoder from the decoder of this model (a file or a shipped name; ``""``: from scratch; the
         configurations' decoders must match) and, with ``freeze_decoder``, keep it fixed: the encoder then learns
@@ -230,6 +234,7 @@ class TurboSimConfig:
     flow_context: int = 128
     flow_hidden: tuple[int, ...] = (256, 256)
     flow_transforms: int = 6
+    flow_assignment: bool = False
     decoder_from: str = ""
     freeze_decoder: bool = False
     encoder_from: str = ""
@@ -296,6 +301,8 @@ class TurboSimConfig:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
         if self.freeze_decoder and not self.decoder_from:
             raise ValueError("TurboSimConfig.freeze_decoder needs decoder_from (a model whose decoder to keep)")
+        if self.flow_assignment and self.encoder_kind != "flow":
+            raise ValueError("TurboSimConfig.flow_assignment needs encoder_kind='flow'")
         if self.freeze_encoder and not self.encoder_from:
             raise ValueError("TurboSimConfig.freeze_encoder needs encoder_from (a model whose encoder to keep)")
         if self.freeze_encoder and self.freeze_decoder:

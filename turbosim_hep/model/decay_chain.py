@@ -125,6 +125,38 @@ def _angles(parent: torch.Tensor, daughter: torch.Tensor, axes=_helicity_axes) -
     return (rest * n).sum(-1).clamp(-1.0, 1.0), torch.atan2((rest * yp).sum(-1), (rest * xp).sum(-1))
 
 
+def _unit(v: torch.Tensor) -> torch.Tensor:
+    return v / torch.linalg.vector_norm(v, dim=-1, keepdim=True).clamp_min(1e-300)
+
+
+def _reference_axes(parent: torch.Tensor, first: torch.Tensor, second: torch.Tensor | None = None):
+    """An ``axes`` function for :func:`_decay` / :func:`_angles` whose polar axis is where a reference event puts
+    the first daughter, seen from ``parent``'s rest frame: along ``first`` ``(n, 4)``, or with ``second`` (the
+    reference's other daughter) along the bisector of ``first`` and the reverse of ``second`` (a two-body decay's
+    daughters are back to back there). x' lies in the plane of that axis and the beam."""
+    beta = -parent[:, :3] / parent[:, 3:]
+    axis = _unit(_boost(first, beta)[:, :3])
+    if second is not None:
+        axis = axis - _unit(_boost(second, beta)[:, :3])
+    axes = _helicity_axes(axis)
+    return lambda _p3: axes
+
+
+def _reference_daughters(reference: torch.Tensor | None) -> tuple[tuple[torch.Tensor, ...], ...] | None:
+    """Per decay (t t̄, t_had, W⁺, t_lep, W⁻) the reference's daughters that fix its polar axis, or ``None``: the
+    hadronic top alone for the t t̄ (the leptonic top holds the poorly measured ν), both daughters for the tops and
+    the W⁺, the electron alone for the W⁻ (its ν, again)."""
+    if reference is None:
+        return None
+    r = reference.double().reshape(-1, 6, 4)
+    e, nu, b, bbar, u, dbar = (r[:, i] for i in range(6))
+    return (b + u + dbar,), (u + dbar, b), (u, dbar), (e + nu, bbar), (e,)
+
+
+def _axes(parent: torch.Tensor, refs, k: int, default=_helicity_axes):
+    return default if refs is None else _reference_axes(parent, *refs[k])
+
+
 def _mass(p4: torch.Tensor) -> torch.Tensor:
     m2 = p4[:, 3] ** 2 - (p4[:, :3] ** 2).sum(-1)
     return torch.copysign(torch.sqrt(m2.abs()), m2)
@@ -134,8 +166,14 @@ def _rapidity(p4: torch.Tensor) -> torch.Tensor:
     return 0.5 * torch.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
 
 
-def chain_to_partons(chain: torch.Tensor) -> torch.Tensor:
+def chain_to_partons(chain: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Partons Z ``(n, 24)`` [GeV] (float64), on shell by construction, from chain variables ``(n, 16)``.
+
+    With a ``reference`` event ``(n, 24)`` [GeV] (e.g. detector objects in the parton slots), every decay angle is
+    measured from where the reference puts that decay's first daughter, seen in the rest frame of the parent being
+    built (t_had in the t t̄ frame; W⁺ against b in the hadronic top's; u against d̄ in the W⁺'s; W⁻ = e + ν against
+    b̄ in the leptonic top's; e⁻ in the W⁻'s) instead of the helicity axes: a rotation of each rest-frame sphere, so
+    densities in the chain variables are unchanged.
 
     Masses are clamped where a chain is not kinematically possible (m_W ≥ 1 GeV, m_t ≥ m_W + m_b + 0.1 GeV,
     m_tt ≥ both tops + 0.1 GeV), so every input, however wild, gives six physical four-momenta. Differentiable (the
@@ -151,22 +189,24 @@ def chain_to_partons(chain: torch.Tensor) -> torch.Tensor:
     t_lep = torch.maximum(c[:, 5], w_lep + m_b + _MIN_GAP_GEV)
     m_tt = torch.maximum(c[:, 0], t_had + t_lep + _MIN_GAP_GEV)
     zero = torch.zeros_like(m_tt)
+    refs = _reference_daughters(reference)
     pair = _from_pt_y_phi_m(zero, c[:, 1], zero, m_tt)
-    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_lab_axes)
-    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b)
-    wm, bbar = _decay(top_lep, c[:, 9], c[:, 10], w_lep, m_b)
-    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q)
-    e, nu = _decay(wm, c[:, 14], c[:, 15], m_e, 0.0)
+    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_axes(pair, refs, 0, _lab_axes))
+    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b, axes=_axes(top_had, refs, 1))
+    wm, bbar = _decay(top_lep, c[:, 9], c[:, 10], w_lep, m_b, axes=_axes(top_lep, refs, 3))
+    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q, axes=_axes(wp, refs, 2))
+    e, nu = _decay(wm, c[:, 14], c[:, 15], m_e, 0.0, axes=_axes(wm, refs, 4))
     # each parton's energy from its momentum and its mass: on shell to float64 rounding, whatever the boosts did
     masses = PARTON_MASSES_GEV
     parts = [_on_shell(p[:, :3], m) for p, m in zip((e, nu, b, bbar, u, dbar), masses, strict=True)]
     return torch.cat(parts, dim=-1)
 
 
-def partons_to_chain(z: torch.Tensor) -> torch.Tensor:
+def partons_to_chain(z: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Chain variables ``(n, 16)`` (float64) of partons Z ``(n, 24)`` [GeV]: the inverse of :func:`chain_to_partons`
     for on-shell partons with the masses :data:`PARTON_MASSES_GEV` and a t t̄ pT of 0 (others map to a nearby chain:
-    the t t̄ pT is dropped, the partons' own masses replaced)."""
+    the t t̄ pT is dropped, the partons' own masses replaced). ``reference``: decay angles measured from a
+    reference event's daughters, as in :func:`chain_to_partons`."""
     if z.ndim != 2 or z.shape[1] != 24:
         raise ValueError(f"partons must have shape (n, 24), got {tuple(z.shape)}")
     p = z.double().reshape(-1, 6, 4)
@@ -174,11 +214,12 @@ def partons_to_chain(z: torch.Tensor) -> torch.Tensor:
     wp, wm = u + dbar, e + nu
     top_had, top_lep = wp + b, wm + bbar
     pair = top_had + top_lep
-    thad_cos, thad_phi = _angles(pair, top_had, axes=_lab_axes)
-    whad_cos, whad_phi = _angles(top_had, wp)
-    wlep_cos, wlep_phi = _angles(top_lep, wm)
-    u_cos, u_phi = _angles(wp, u)
-    e_cos, e_phi = _angles(wm, e)
+    refs = _reference_daughters(reference)
+    thad_cos, thad_phi = _angles(pair, top_had, axes=_axes(pair, refs, 0, _lab_axes))
+    whad_cos, whad_phi = _angles(top_had, wp, axes=_axes(top_had, refs, 1))
+    wlep_cos, wlep_phi = _angles(top_lep, wm, axes=_axes(top_lep, refs, 3))
+    u_cos, u_phi = _angles(wp, u, axes=_axes(wp, refs, 2))
+    e_cos, e_phi = _angles(wm, e, axes=_axes(wm, refs, 4))
     cols = [
         _mass(pair), _rapidity(pair), thad_cos, thad_phi, _mass(top_had), _mass(top_lep),
         whad_cos, whad_phi, _mass(wp), wlep_cos, wlep_phi, _mass(wm), u_cos, u_phi, e_cos, e_phi,

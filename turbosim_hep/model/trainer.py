@@ -31,7 +31,8 @@ __all__ = ("Trainer", "decoder_state", "network_state")
 _NETWORK_FIELDS = {
     "decoder": ("decoder_kind", "decoder_hidden", "physics_context", "physics_hidden", "object_noise", "event_noise",
                 "truncate", "radiation"),
-    "encoder": ("encoder_kind", "encoder_hidden", "noise_features", "flow_context", "flow_hidden", "flow_transforms"),
+    "encoder": ("encoder_kind", "encoder_hidden", "noise_features", "flow_context", "flow_hidden", "flow_transforms",
+                "flow_assignment"),
 }  # fmt: skip
 
 

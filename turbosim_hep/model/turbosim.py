@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from turbosim_hep.constants import N_FEATURES
+from turbosim_hep.model.assigned_flow_encoder import AssignedFlowEncoder
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
 from turbosim_hep.model.critics import CONDITIONED, ConditionalCritic, Critic, critic_inputs, critic_loss
 from turbosim_hep.model.decay_chain import N_CHAIN
@@ -69,7 +70,8 @@ class TurboSim(nn.Module):
             "layer_noise_init": config.layer_noise_init,
         }
         if config.encoder_kind == "flow":
-            self.encoder = FlowEncoder(
+            flow = AssignedFlowEncoder if config.flow_assignment else FlowEncoder
+            self.encoder = flow(
                 context=config.flow_context, hidden=config.flow_hidden, transforms=config.flow_transforms
             )
         else:

@@ -272,3 +272,18 @@ def test_validation_draws_the_simulation_from_its_own_stream():
     second = run()
     assert first["ks"]["x_tilde"] == second["ks"]["x_tilde"]
     assert first["ks"]["z_tilde"] != second["ks"]["z_tilde"]
+
+
+def test_the_scorecard_criterion_of_a_generative_encoder_sees_its_pair_auc():
+    """Unfolded partons taken from other events have the right marginals but do not follow their detector event:
+    the criterion's unfolding pair AUC sees it, and the truth itself scores near 0.5."""
+    from turbosim_hep.model.validation import selection_score
+
+    z, x = toy_pairs(1200, seed=14)
+    z, x = z.double().numpy(), x.double().numpy()
+    right = selection_score(z, x, z, x, physics=None, scorecard=True, unfolding=True)
+    other = selection_score(z, x, np.roll(z, 1, axis=0), x, physics=None, scorecard=True, unfolding=True)
+    plain = selection_score(z, x, np.roll(z, 1, axis=0), x, physics=None, scorecard=True)
+    assert right["unfolding_pair_auc"] < 0.6 and other["unfolding_pair_auc"] > 0.9
+    assert other["score"] == pytest.approx(plain["score"] + other["unfolding_mean"] + other["unfolding_pair_excess"])
+    assert "unfolding_pair_auc" not in plain

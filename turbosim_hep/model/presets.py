@@ -86,10 +86,12 @@ PRESETS: dict[str, tuple[dict[str, float], dict[str, Any], str]] = {
             "energy_observables": 1.0,
             "decoder_kind": "physics",
             "encoder_kind": "flow",
+            "flow_assignment": True,
             **_PHYSICS_TRAINING,
         },
         "physics networks both ways (the shipped ttbar-physics): the physics decoder (as in 'physics') and a "
-        "flow encoder over the t tbar decay chain (on-shell unfolded partons); ℒ(x,x̃) 1 (energy) and ℒ(z,z̃) 1 "
+        "flow encoder over the t tbar decay chain (on-shell unfolded partons) that weighs the 48 jet-quark "
+        "assignments and measures each decay angle from the chosen one's jets; ℒ(x,x̃) 1 (energy) and ℒ(z,z̃) 1 "
         "(the flow's likelihood of z given x). The joining terms ℒ(z,ẑ), ℒ(x,x̂) and the critics are options "
         "(--weight): in the eight-term ablation none earned its place at equal steps (model card)",
     ),

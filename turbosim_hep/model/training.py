@@ -257,7 +257,8 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
                 + (f"unfolded masses {crit['unfolding_mean']:.4f}, " if "unfolding_mean" in crit else "")
                 + (
                     f"outside {crit['outside_model']:.4f}, pair AUC {crit['pair_auc']:.3f} "
-                    f"[{metrics['seconds']['scorecard']:.1f} s], "
+                    + (f"unfolding pair AUC {crit['unfolding_pair_auc']:.3f} " if "unfolding_pair_auc" in crit else "")
+                    + f"[{metrics['seconds']['scorecard']:.1f} s], "
                     if "pair_auc" in crit
                     else ""
                 )

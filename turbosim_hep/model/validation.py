@@ -86,13 +86,16 @@ def physics_ks(generated: np.ndarray, truth: np.ndarray, *, level: str = "reco")
     return out
 
 
-def scorecard_terms(z: np.ndarray, x: np.ndarray, x_tilde: np.ndarray, *, seed: int = 0) -> dict[str, float]:
+def scorecard_terms(
+    z: np.ndarray, x: np.ndarray, x_tilde: np.ndarray, *, z_tilde: np.ndarray | None = None, seed: int = 0
+) -> dict[str, float]:
     """The scorecard's additions to the criterion: phase-space excess and pair-AUC excess, with their parts.
 
     ``z``, ``x``, ``x_tilde`` ``(n, 24)`` [GeV] of the same validation events (x̃ jets sorted). Returns
     ``{"phase_space_excess", "outside_model", "outside_full", "pair_auc", "pair_excess", "seconds"}``; with fewer
     than twice :data:`~turbosim_hep.evaluation.classifiers.MIN_CLASSIFIER_EVENTS` events the pair AUC is NaN and
-    its excess 0 (no classifier can be held out).
+    its excess 0 (no classifier can be held out). With ``z_tilde`` (a generative encoder's draws) also the
+    unfolding's pair AUC, (z̃, x) against (z, x): ``"unfolding_pair_auc"``, ``"unfolding_pair_excess"``.
     """
     import time
 
@@ -108,18 +111,26 @@ def scorecard_terms(z: np.ndarray, x: np.ndarray, x_tilde: np.ndarray, *, seed: 
         pair = {"auc": float("nan")}
     else:
         half = split_halves(len(z), seed=seed)
-        pair = classifier_scorecard(
-            z, x, {"x_tilde": x_tilde}, half, max_events=PAIR_EVENTS, max_iter=PAIR_ITERATIONS, seed=seed,
-            tests=("pair_simulation",),
-        )["pair_simulation"]  # fmt: skip
-    return {
+        outputs = {"x_tilde": x_tilde} if z_tilde is None else {"x_tilde": x_tilde, "z_tilde": z_tilde}
+        tests = ("pair_simulation",) if z_tilde is None else ("pair_simulation", "pair_unfolding")
+        aucs = classifier_scorecard(
+            z, x, outputs, half, max_events=PAIR_EVENTS, max_iter=PAIR_ITERATIONS, seed=seed, tests=tests
+        )
+        pair = aucs["pair_simulation"]
+        unfolding_pair = aucs.get("pair_unfolding")
+    out = {
         "phase_space_excess": max(outside_model - outside_full, 0.0),
         "outside_model": outside_model,
         "outside_full": outside_full,
         "pair_auc": pair["auc"],
         "pair_excess": max(pair["auc"] - 0.5, 0.0) if np.isfinite(pair["auc"]) else 0.0,
-        "seconds": time.perf_counter() - t0,
     }
+    if z_tilde is not None:
+        auc = unfolding_pair["auc"] if len(z) >= 2 * MIN_CLASSIFIER_EVENTS else float("nan")
+        out["unfolding_pair_auc"] = auc
+        out["unfolding_pair_excess"] = max(auc - 0.5, 0.0) if np.isfinite(auc) else 0.0
+    out["seconds"] = time.perf_counter() - t0
+    return out
 
 
 def selection_score(
@@ -138,8 +149,9 @@ def selection_score(
     From validation truth and one draw of z̃, x̃ (jets sorted). Returns ``{"score", "table1" (10 KS, Table-1 order),
     "table1_mean", "response_mean"}`` and, with ``scorecard``, the terms of :func:`scorecard_terms`. With
     ``unfolding`` (a generative encoder, whose partons are meant to be physical) the mean KS of the unfolded parton
-    masses (:data:`UNFOLDED_MASSES`, z̃ against z) is added as ``unfolding_mean``: a frozen decoder leaves the rest of
-    the criterion nearly constant, and the unfolding is then what is being selected.
+    masses (:data:`UNFOLDED_MASSES`, z̃ against z) is added as ``unfolding_mean``, and with ``scorecard`` also the
+    unfolding's pair-AUC excess (``unfolding_pair_excess``: do the unfolded partons follow *their* detector event?):
+    a frozen decoder leaves the rest of the criterion nearly constant, and the unfolding is then what is selected.
     """
     from turbosim_hep.constants import X_FEATURES, Z_FEATURES
     from turbosim_hep.evaluation.metrics import ks_statistic
@@ -161,9 +173,9 @@ def selection_score(
         out["unfolding_mean"] = float(np.mean(masses))
         out["score"] += out["unfolding_mean"]
     if scorecard:
-        terms = scorecard_terms(z, x, x_tilde, seed=seed)
+        terms = scorecard_terms(z, x, x_tilde, z_tilde=z_tilde if unfolding else None, seed=seed)
         out.update(terms)
-        out["score"] += terms["phase_space_excess"] + terms["pair_excess"]
+        out["score"] += terms["phase_space_excess"] + terms["pair_excess"] + terms.get("unfolding_pair_excess", 0.0)
     return out
 
 

@@ -32,19 +32,20 @@ import torch
 from torch import nn
 
 from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to_chain
-from turbosim_hep.model.flow_encoder import (
-    _COS,
-    _LOG_MTT,
-    _MASS,
-    _N_CONTEXT_IN,
-    _PHI,
-    _U_MAX,
-    _Y_SCALE,
-    FlowEncoder,
-    _context_features,
-    _rotate,
-    _wrap,
+from turbosim_hep.model.flow_coordinates import (
+    COS_COLUMNS,
+    COS_EDGE,
+    LOG_MTT,
+    MASS_COLUMNS,
+    N_CONTEXT_IN,
+    PHI_COLUMNS,
+    U_MAX,
+    Y_SCALE,
+    context_features,
+    rotate,
+    wrap,
 )
+from turbosim_hep.model.flow_encoder import FlowEncoder
 from turbosim_hep.model.jet_assignment import (
     N_ASSIGNMENT_FEATURES,
     N_ASSIGNMENTS,
@@ -55,7 +56,6 @@ from turbosim_hep.model.jet_assignment import (
 
 __all__ = ("AssignedFlowEncoder",)
 
-_COS_EDGE = 1.0 - 1e-6
 #: Chain columns shifted by the reference chain's: m_tt and y_tt (the decay angles are relative by construction).
 _TRANSLATED = (0, 1)
 #: Largest |log scale| of the context-dependent affine step (a bound keeps early training stable).
@@ -68,11 +68,11 @@ def _chain_coordinates(chain: torch.Tensor) -> torch.Tensor:
     """Each chain column on the flow's scale before any shift ``(n, 16)``: log m_tt and y_tt scaled, atanh of the
     cosines, azimuths as they are, the resonance masses through asinh((m − M) / Γ)."""
     cols = list(chain.unbind(-1))
-    cols[0] = (torch.log(cols[0].clamp_min(1.0)) - _LOG_MTT[0]) / _LOG_MTT[1]
-    cols[1] = cols[1] / _Y_SCALE
-    for i in _COS:
-        cols[i] = torch.atanh(cols[i].clamp(-_COS_EDGE, _COS_EDGE))
-    for i, (centre, width) in _MASS.items():
+    cols[0] = (torch.log(cols[0].clamp_min(1.0)) - LOG_MTT[0]) / LOG_MTT[1]
+    cols[1] = cols[1] / Y_SCALE
+    for i in COS_COLUMNS:
+        cols[i] = torch.atanh(cols[i].clamp(-COS_EDGE, COS_EDGE))
+    for i, (centre, width) in MASS_COLUMNS.items():
         cols[i] = torch.asinh((cols[i] - centre) / width)
     return torch.stack(cols, dim=-1)
 
@@ -86,8 +86,8 @@ def _relative(chain: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     r = _chain_coordinates(reference)
     for i in _TRANSLATED:
         cols[i] = c[:, i] - r[:, i]
-    for i in _PHI:
-        cols[i] = _wrap(chain[:, i]) * (2.0 / math.pi)
+    for i in PHI_COLUMNS:
+        cols[i] = wrap(chain[:, i]) * (2.0 / math.pi)
     return torch.stack(cols, dim=-1)
 
 
@@ -99,14 +99,14 @@ def _absolute(u: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     cols = list(u.unbind(-1))
     for i in _TRANSLATED:
         cols[i] = cols[i] + r[:, i]
-    cols = [col.clamp(-_U_MAX, _U_MAX) for col in cols]
-    cols[0] = torch.exp(cols[0] * _LOG_MTT[1] + _LOG_MTT[0])
-    cols[1] = cols[1] * _Y_SCALE
-    for i in _COS:
+    cols = [col.clamp(-U_MAX, U_MAX) for col in cols]
+    cols[0] = torch.exp(cols[0] * LOG_MTT[1] + LOG_MTT[0])
+    cols[1] = cols[1] * Y_SCALE
+    for i in COS_COLUMNS:
         cols[i] = torch.tanh(cols[i])
-    for i in _PHI:
-        cols[i] = _wrap(u[:, i] * (math.pi / 2.0))
-    for i, (centre, width) in _MASS.items():
+    for i in PHI_COLUMNS:
+        cols[i] = wrap(u[:, i] * (math.pi / 2.0))
+    for i, (centre, width) in MASS_COLUMNS.items():
         cols[i] = centre + width * torch.sinh(cols[i])
     return torch.stack(cols, dim=-1)
 
@@ -127,7 +127,7 @@ class AssignedFlowEncoder(FlowEncoder):
     ) -> None:
         super().__init__(context=context, hidden=hidden, transforms=transforms, bins=bins)
         self.noise_dim = N_CHAIN + 1
-        width = hidden[-1] if hidden else _N_CONTEXT_IN
+        width = hidden[-1] if hidden else N_CONTEXT_IN
         self.offsets = None  # the plain encoder's learned azimuth offsets: replaced by the assignment's reference
         self.head_event = nn.Linear(width, _HEAD)
         self.head_assignment = nn.Linear(N_ASSIGNMENT_FEATURES, _HEAD)
@@ -143,8 +143,8 @@ class AssignedFlowEncoder(FlowEncoder):
         assignment features ``(n, 48, 9)``."""
         x_gev = x_gev.float()
         phi_e = torch.atan2(x_gev[:, 1], x_gev[:, 0])
-        x_rot = _rotate(x_gev, -phi_e)
-        h = _context_features(x_rot)
+        x_rot = rotate(x_gev, -phi_e)
+        h = context_features(x_rot)
         for layer in self.embedding[:-1]:
             h = layer(h)
         return x_rot, phi_e, h, assignment_features(x_rot)
@@ -168,7 +168,7 @@ class AssignedFlowEncoder(FlowEncoder):
         f = features[rows, assignment]
         partons = reference_partons(x_rot.double(), assignment)
         reference = partons_to_chain(partons)
-        ref_in = _chain_coordinates(reference).float().clamp(-_U_MAX, _U_MAX)
+        ref_in = _chain_coordinates(reference).float().clamp(-U_MAX, U_MAX)
         ref_in = torch.cat([f, torch.nan_to_num(ref_in)], dim=-1)
         shift, log_scale = self.affine(torch.cat([h, ref_in], dim=-1)).chunk(2, dim=-1)
         log_scale = _MAX_LOG_SCALE * torch.tanh(log_scale / _MAX_LOG_SCALE)
@@ -189,13 +189,13 @@ class AssignedFlowEncoder(FlowEncoder):
         dist, reference, partons, shift, log_scale = self._given(x_rot, h, features, assignment)
         u = dist.transform.inv(noise[:, :N_CHAIN].float()) * torch.exp(log_scale) + shift
         z = chain_to_partons(_absolute(u, reference), reference=partons)
-        return _rotate(z, phi_e.double()).float()
+        return rotate(z, phi_e.double()).float()
 
     def log_prob_gev(self, z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
         """log π(a* | x) + log q(chain(z) | x, a*) ``(n,)`` at the truth's assignment a*(z, x), both ``(n, 24)``
         GeV (flow coordinates: a weight-independent Jacobian from the chain variables' density)."""
         x_rot, phi_e, h, features = self._event(x_gev)
-        z_rot = _rotate(z_gev.double(), -phi_e.double())
+        z_rot = rotate(z_gev.double(), -phi_e.double())
         assignment = truth_assignment(z_rot, x_rot.double())
         log_pi = torch.log_softmax(self.assignment_logits(h, features), dim=-1)
         log_pi = log_pi[torch.arange(len(z_gev), device=z_gev.device), assignment]

@@ -27,77 +27,26 @@ import torch
 import zuko
 from torch import nn
 
-from turbosim_hep.constants import GAMMA_TOP_GEV, GAMMA_W_GEV, M_TOP_GEV, M_W_GEV, N_FEATURES
+from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to_chain
+from turbosim_hep.model.flow_coordinates import (
+    COS_COLUMNS,
+    COS_EDGE,
+    LOG_MTT,
+    MASS_COLUMNS,
+    N_CONTEXT_IN,
+    PHI_COLUMNS,
+    U_MAX,
+    Y_SCALE,
+    context_features,
+    rotate,
+    wrap,
+)
 
 __all__ = ("FlowEncoder",)
 
-#: Chain columns holding azimuths (each gets a predicted offset), masses (asinh line shape) and cosines (atanh).
-_PHI = (3, 7, 10, 13, 15)
-_COS = (2, 6, 9, 12, 14)
-_MASS = {
-    4: (M_TOP_GEV, GAMMA_TOP_GEV),
-    5: (M_TOP_GEV, GAMMA_TOP_GEV),
-    8: (M_W_GEV, GAMMA_W_GEV),
-    11: (M_W_GEV, GAMMA_W_GEV),
-}
-#: log m_tt [log GeV] centre and scale; y_tt scale.
-_LOG_MTT = (6.2, 0.35)
-_Y_SCALE = 1.1
 #: Fixed part of the azimuth offsets: the hadronic top lies opposite the electron (rotated to φ = 0).
 _PHI_BASE = (math.pi, 0.0, 0.0, 0.0, 0.0)
-#: Flow coordinates are clamped to this range before the inverse maps (a wild draw stays finite).
-_U_MAX = 12.0
-_COS_EDGE = 1.0 - 1e-6
-#: Detector-level context: engineered features per event.
-_N_CONTEXT_IN = 6 * 8 + 6 + 4 + 2
-
-
-def _wrap(phi: torch.Tensor) -> torch.Tensor:
-    return torch.remainder(phi + math.pi, 2.0 * math.pi) - math.pi
-
-
-def _rotate(v: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
-    """Four-vector blocks of ``v`` ``(n, 24)`` rotated about the beam by ``angle`` ``(n,)``."""
-    p = v.reshape(v.shape[0], -1, 4)
-    c, s = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
-    px, py = p[..., 0] * c - p[..., 1] * s, p[..., 0] * s + p[..., 1] * c
-    return torch.stack([px, py, p[..., 2], p[..., 3]], dim=-1).reshape(v.shape)
-
-
-def _mass(p4: torch.Tensor) -> torch.Tensor:
-    m2 = p4[..., 3] ** 2 - (p4[..., :3] ** 2).sum(-1)
-    return torch.sqrt(m2.clamp_min(0.0))
-
-
-def _context_features(x_rot: torch.Tensor) -> torch.Tensor:
-    """Engineered features ``(n, 60)`` of rotated detector events ``(n, 24)`` [GeV]: per object its compressed
-    four-momentum, log pT, η-like and direction; the jet pair and triple masses; the two neutrino pz of the W mass
-    constraint (the real part where complex)."""
-    p = x_rot.reshape(-1, 6, 4)
-    pt = torch.hypot(p[..., 0], p[..., 1])
-    phi = torch.atan2(p[..., 1], p[..., 0])
-    per_object = [
-        torch.asinh(p / 50.0),
-        torch.log1p(pt)[..., None],
-        torch.asinh(p[..., 2] / pt.clamp_min(1.0))[..., None],
-        torch.cos(phi)[..., None],
-        torch.sin(phi)[..., None],
-    ]
-    objects = torch.cat(per_object, dim=-1).reshape(len(x_rot), -1)  # (n, 48)
-    jets = p[:, 2:]
-    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
-    triples = [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
-    masses = [_mass(jets[:, i] + jets[:, j]) for i, j in pairs] + [_mass(jets[:, list(t)].sum(1)) for t in triples]
-    masses = torch.log1p(torch.stack(masses, dim=-1))  # (n, 10)
-    e, met = p[:, 0], p[:, 1]
-    a = 0.5 * M_W_GEV**2 + e[:, 0] * met[:, 0] + e[:, 1] * met[:, 1]
-    pt_e2 = (e[:, 0] ** 2 + e[:, 1] ** 2).clamp_min(1e-6)
-    met2 = met[:, 0] ** 2 + met[:, 1] ** 2
-    disc = (a * a - pt_e2 * met2) * e[:, 3] ** 2
-    root = torch.sqrt(disc.clamp_min(0.0))
-    nu = torch.stack([(a * e[:, 2] - root) / pt_e2, (a * e[:, 2] + root) / pt_e2], dim=-1)
-    return torch.cat([objects, masses, torch.asinh(nu / 100.0)], dim=-1)
 
 
 class _GeVView(nn.Module):
@@ -142,12 +91,12 @@ class FlowEncoder(nn.Module):
         super().__init__()
         self.noise_dim = N_CHAIN
         layers: list[nn.Module] = []
-        width = _N_CONTEXT_IN
+        width = N_CONTEXT_IN
         for h in hidden:
             layers += [nn.Linear(width, h), nn.SiLU()]
             width = h
         self.embedding = nn.Sequential(*layers, nn.Linear(width, context))
-        self.offsets = nn.Linear(width, 2 * len(_PHI))
+        self.offsets = nn.Linear(width, 2 * len(PHI_COLUMNS))
         self.offsets.zero_init = True  # starts at the fixed offsets
         self.flow = zuko.flows.NSF(
             N_CHAIN, context=context, bins=bins, transforms=transforms, passes=2, hidden_features=tuple(hidden)
@@ -173,36 +122,36 @@ class FlowEncoder(nn.Module):
         """(flow distribution, azimuth offsets ``(n, 5)``, electron azimuth ``(n,)``) of detector events [GeV]."""
         x_gev = x_gev.float()
         phi_e = torch.atan2(x_gev[:, 1], x_gev[:, 0])
-        h = _context_features(_rotate(x_gev, -phi_e))
+        h = context_features(rotate(x_gev, -phi_e))
         for layer in self.embedding[:-1]:
             h = layer(h)
-        raw = self.offsets(h).reshape(-1, len(_PHI), 2)
+        raw = self.offsets(h).reshape(-1, len(PHI_COLUMNS), 2)
         offsets = self.phi_base + torch.atan2(raw[..., 1], 1.0 + raw[..., 0])
         return self.flow(self.embedding[-1](h)), offsets, phi_e
 
     @staticmethod
     def _to_flow(chain: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         cols = list(chain.float().unbind(-1))
-        cols[0] = (torch.log(cols[0]) - _LOG_MTT[0]) / _LOG_MTT[1]
-        cols[1] = cols[1] / _Y_SCALE
-        for k, i in enumerate(_PHI):
-            cols[i] = _wrap(cols[i] - offsets[:, k]) * (2.0 / math.pi)
-        for i in _COS:
-            cols[i] = torch.atanh(cols[i].clamp(-_COS_EDGE, _COS_EDGE))
-        for i, (centre, width) in _MASS.items():
+        cols[0] = (torch.log(cols[0]) - LOG_MTT[0]) / LOG_MTT[1]
+        cols[1] = cols[1] / Y_SCALE
+        for k, i in enumerate(PHI_COLUMNS):
+            cols[i] = wrap(cols[i] - offsets[:, k]) * (2.0 / math.pi)
+        for i in COS_COLUMNS:
+            cols[i] = torch.atanh(cols[i].clamp(-COS_EDGE, COS_EDGE))
+        for i, (centre, width) in MASS_COLUMNS.items():
             cols[i] = torch.asinh((cols[i] - centre) / width)
         return torch.stack(cols, dim=-1)
 
     @staticmethod
     def _from_flow(u: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        cols = list(u.double().clamp(-_U_MAX, _U_MAX).unbind(-1))
-        cols[0] = torch.exp(cols[0] * _LOG_MTT[1] + _LOG_MTT[0])
-        cols[1] = cols[1] * _Y_SCALE
-        for k, i in enumerate(_PHI):
-            cols[i] = _wrap(cols[i] * (math.pi / 2.0) + offsets[:, k].double())
-        for i in _COS:
+        cols = list(u.double().clamp(-U_MAX, U_MAX).unbind(-1))
+        cols[0] = torch.exp(cols[0] * LOG_MTT[1] + LOG_MTT[0])
+        cols[1] = cols[1] * Y_SCALE
+        for k, i in enumerate(PHI_COLUMNS):
+            cols[i] = wrap(cols[i] * (math.pi / 2.0) + offsets[:, k].double())
+        for i in COS_COLUMNS:
             cols[i] = torch.tanh(cols[i])
-        for i, (centre, width) in _MASS.items():
+        for i, (centre, width) in MASS_COLUMNS.items():
             cols[i] = centre + width * torch.sinh(cols[i])
         return torch.stack(cols, dim=-1)
 
@@ -216,14 +165,14 @@ class FlowEncoder(nn.Module):
         dist, offsets, phi_e = self._condition(x_gev)
         u = dist.transform.inv(noise.float())
         z = chain_to_partons(self._from_flow(u, offsets))
-        return _rotate(z, phi_e.double()).float()
+        return rotate(z, phi_e.double()).float()
 
     def log_prob_gev(self, z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
         """log q_φ(chain(z) | x) ``(n,)`` of partons ``z_gev`` given detector events ``x_gev`` (both ``(n, 24)`` GeV),
         in the flow's coordinates: it differs from the density in the chain variables by a Jacobian that does not
         depend on the weights, so maximising it is maximum likelihood."""
         dist, offsets, phi_e = self._condition(x_gev)
-        chain = partons_to_chain(_rotate(z_gev.double(), -phi_e.double()))
+        chain = partons_to_chain(rotate(z_gev.double(), -phi_e.double()))
         return dist.log_prob(self._to_flow(chain, offsets))
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:

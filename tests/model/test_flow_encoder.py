@@ -287,3 +287,13 @@ def test_the_scorecard_criterion_of_a_generative_encoder_sees_its_pair_auc():
     assert right["unfolding_pair_auc"] < 0.6 and other["unfolding_pair_auc"] > 0.9
     assert other["score"] == pytest.approx(plain["score"] + other["unfolding_mean"] + other["unfolding_pair_excess"])
     assert "unfolding_pair_auc" not in plain
+    # the criterion compares parton events on shell: float rounding of an energy cannot give a light parton a mass
+    from turbosim_hep.model.decay_chain import PARTON_MASSES_GEV
+    from turbosim_hep.model.validation import _on_shell
+
+    rounded = z.astype(np.float32).astype(np.float64)
+    rounded[:, 3::4] *= 1.0 + 1e-5
+    fixed = _on_shell(rounded).reshape(-1, 6, 4)
+    masses = np.sqrt(np.maximum(fixed[..., 3] ** 2 - (fixed[..., :3] ** 2).sum(-1), 0.0))
+    assert np.allclose(masses, PARTON_MASSES_GEV, atol=1e-3)
+    assert np.array_equal(fixed[..., :3], rounded.reshape(-1, 6, 4)[..., :3])

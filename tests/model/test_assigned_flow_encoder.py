@@ -3,13 +3,11 @@ built from it, on-shell keyed draws, a head that learns which jet is which quark
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
 
-from tests.model.test_flow_encoder import toy_pairs
+from tests.model.test_flow_encoder import fit_by_likelihood, rotated, toy_pairs
 from turbosim_hep.evaluation.unfolding_physics import off_shell_shares
 from turbosim_hep.model.assigned_flow_encoder import AssignedFlowEncoder
 from turbosim_hep.model.config import TurboSimConfig
@@ -70,21 +68,13 @@ def test_draws_are_on_shell_keyed_and_rotate_with_the_event():
     assert enc.noise_dim == 17
     _, x = toy_pairs(1500, seed=23)
     noise = torch.randn(1500, enc.noise_dim, generator=torch.Generator().manual_seed(1)) * 2.5
-    a = 0.7
-    rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-
-    def rotate(v):
-        p = v.reshape(len(v), -1, 4).clone()
-        p[..., :2] = p[..., :2] @ rot.T
-        return p.reshape(v.shape)
-
     with torch.no_grad():
         z = enc.sample_gev(x, noise)
         again = enc.sample_gev(x[:500], noise[:500])
-        turned = enc.sample_gev(rotate(x[:300]), noise[:300])
+        turned = enc.sample_gev(rotated(x[:300], 0.7), noise[:300])
     assert torch.isfinite(z).all() and off_shell_shares(z.numpy())["any"] == 0.0
     assert torch.allclose(again, z[:500], rtol=1e-4, atol=1e-3)
-    assert torch.allclose(turned, rotate(z[:300]), atol=2e-3 * float(z.abs().max()))
+    assert torch.allclose(turned, rotated(z[:300], 0.7), atol=2e-3 * float(z.abs().max()))
 
 
 def test_likelihood_training_learns_the_assignment_and_puts_quarks_on_jets():
@@ -95,14 +85,7 @@ def test_likelihood_training_learns_the_assignment_and_puts_quarks_on_jets():
     with torch.no_grad():
         before = enc.log_prob_gev(zt, xt).mean()
         pi_before = enc.assignment_probabilities(xt)[torch.arange(800), truth_assignment(zt, xt)].mean()
-    opt = torch.optim.Adam(enc.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(26)
-    for _ in range(150):
-        idx = torch.randint(len(z), (256,), generator=g)
-        loss = -enc.log_prob_gev(z[idx], x[idx]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    g = fit_by_likelihood(enc, z, x, seed=26)
     with torch.no_grad():
         after = enc.log_prob_gev(zt, xt).mean()
         pi_after = enc.assignment_probabilities(xt)[torch.arange(800), truth_assignment(zt, xt)].mean()

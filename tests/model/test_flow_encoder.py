@@ -29,6 +29,27 @@ def toy_pairs(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return z, x
 
 
+def rotated(v: torch.Tensor, angle: float) -> torch.Tensor:
+    """Events ``(n, 24)`` of four-vectors rotated about the beam by ``angle`` [rad]."""
+    rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    p = v.reshape(len(v), -1, 4).clone()
+    p[..., :2] = p[..., :2] @ rot.T
+    return p.reshape(v.shape)
+
+
+def fit_by_likelihood(enc, z: torch.Tensor, x: torch.Tensor, *, seed: int, steps: int = 150) -> torch.Generator:
+    """Maximum likelihood of ``enc`` on the pairs (Adam 3e-3, batches of 256); returns the batch generator."""
+    opt = torch.optim.Adam(enc.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(len(z), (256,), generator=g)
+        loss = -enc.log_prob_gev(z[idx], x[idx]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return g
+
+
 def test_draws_are_on_shell_finite_and_keyed():
     torch.manual_seed(0)
     enc = FlowEncoder(context=16, hidden=(32, 32), transforms=2)
@@ -48,18 +69,10 @@ def test_draws_rotate_with_the_detector_event():
     enc = FlowEncoder(context=16, hidden=(32, 32), transforms=2)
     _, x = toy_pairs(300, seed=2)
     noise = torch.randn(300, enc.noise_dim, generator=torch.Generator().manual_seed(3))
-    a = 1.1
-    rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-
-    def rotate(v):
-        p = v.reshape(len(v), -1, 4).clone()
-        p[..., :2] = p[..., :2] @ rot.T
-        return p.reshape(v.shape)
-
     with torch.no_grad():
         z = enc.sample_gev(x, noise)
-        z_rot = enc.sample_gev(rotate(x), noise)
-    assert torch.allclose(z_rot, rotate(z), atol=2e-3 * float(z.abs().max()))
+        z_rot = enc.sample_gev(rotated(x, 1.1), noise)
+    assert torch.allclose(z_rot, rotated(z, 1.1), atol=2e-3 * float(z.abs().max()))
 
 
 def test_likelihood_training_moves_the_posterior_to_the_truth():
@@ -68,16 +81,9 @@ def test_likelihood_training_moves_the_posterior_to_the_truth():
     enc = FlowEncoder(context=16, hidden=(64, 64), transforms=2)
     z, x = toy_pairs(3000, seed=4)
     zt, xt = toy_pairs(1000, seed=5)
-    opt = torch.optim.Adam(enc.parameters(), lr=3e-3)
     with torch.no_grad():
         before = enc.log_prob_gev(zt, xt).mean()
-    g = torch.Generator().manual_seed(6)
-    for _ in range(150):
-        idx = torch.randint(len(z), (256,), generator=g)
-        loss = -enc.log_prob_gev(z[idx], x[idx]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    g = fit_by_likelihood(enc, z, x, seed=6)
     with torch.no_grad():
         after = enc.log_prob_gev(zt, xt).mean()
         draws = enc.sample_gev(xt, torch.randn(1000, enc.noise_dim, generator=g)).reshape(-1, 6, 4)

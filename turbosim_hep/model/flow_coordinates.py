@@ -12,6 +12,7 @@ import math
 import torch
 
 from turbosim_hep.constants import GAMMA_TOP_GEV, GAMMA_W_GEV, M_TOP_GEV, M_W_GEV
+from turbosim_hep.model.jet_assignment import neutrino_roots
 
 __all__ = (
     "COS_COLUMNS",
@@ -86,11 +87,5 @@ def context_features(x_rot: torch.Tensor) -> torch.Tensor:
     triples = [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
     masses = [mass(jets[:, i] + jets[:, j]) for i, j in pairs] + [mass(jets[:, list(t)].sum(1)) for t in triples]
     masses = torch.log1p(torch.stack(masses, dim=-1))  # (n, 10)
-    e, met = p[:, 0], p[:, 1]
-    a = 0.5 * M_W_GEV**2 + e[:, 0] * met[:, 0] + e[:, 1] * met[:, 1]
-    pt_e2 = (e[:, 0] ** 2 + e[:, 1] ** 2).clamp_min(1e-6)
-    met2 = met[:, 0] ** 2 + met[:, 1] ** 2
-    disc = (a * a - pt_e2 * met2) * e[:, 3] ** 2
-    root = torch.sqrt(disc.clamp_min(0.0))
-    nu = torch.stack([(a * e[:, 2] - root) / pt_e2, (a * e[:, 2] + root) / pt_e2], dim=-1)
+    nu = neutrino_roots(x_rot)
     return torch.cat([objects, masses, torch.asinh(nu / 100.0)], dim=-1)

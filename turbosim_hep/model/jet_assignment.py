@@ -24,6 +24,7 @@ __all__ = (
     "N_ASSIGNMENT_FEATURES",
     "ORDERINGS",
     "assignment_features",
+    "best_ordering",
     "neutrino_roots",
     "reference_partons",
     "truth_assignment",
@@ -103,13 +104,17 @@ def _delta_r(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.sqrt((eta_a - eta_b) ** 2 + dphi**2)
 
 
+def best_ordering(dr: torch.Tensor) -> torch.Tensor:
+    """The one-to-one quark–jet matching with the smallest summed ΔR: an index ``(...,)`` into :data:`ORDERINGS`,
+    from the ΔR ``(..., 4 quarks, 4 jets)`` of the b, b̄, u, d̄ quarks to the jets."""
+    order = ORDERINGS.to(dr.device)
+    return dr[..., torch.arange(4, device=dr.device), order].sum(-1).argmin(dim=-1)
+
+
 def truth_assignment(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The assignment ``(n,)`` (long) of parton events ``z`` to their detector events ``x``: the jet ordering with the
     smallest summed quark–jet ΔR, and the root nearer the true neutrino pz."""
     quarks = z[:, 8:].reshape(-1, 4, 1, 4)
     jets = x[:, 8:].reshape(-1, 1, 4, 4)
-    dr = _delta_r(quarks, jets)  # (n, 4 quarks, 4 jets)
-    order = ORDERINGS.to(x.device)
-    cost = dr[:, torch.arange(4, device=x.device), order].sum(-1)  # (n, 24)
     root = (neutrino_roots(x) - z[:, 6:7]).abs().argmin(-1)
-    return 2 * cost.argmin(-1) + root
+    return 2 * best_ordering(_delta_r(quarks, jets)) + root

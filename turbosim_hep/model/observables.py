@@ -11,6 +11,8 @@ import itertools
 
 import torch
 
+from turbosim_hep.model.jet_assignment import ORDERINGS, best_ordering
+
 __all__ = (
     "DIRECTION_GROUPS",
     "OBSERVABLE_GROUPS",
@@ -22,7 +24,6 @@ __all__ = (
 )
 
 _PAIRS = list(itertools.combinations(range(4), 2))
-_PERMUTATIONS = torch.tensor(list(itertools.permutations(range(4))))  # (24, 4): jet of quark b, bbar, u, dbar
 _TRIPLETS = list(itertools.combinations(range(4), 3))
 
 #: Observable groups: name -> (number of observables, scale [GeV] they are divided by).
@@ -102,9 +103,7 @@ def response_observables(x_gev: torch.Tensor, z_gev: torch.Tensor) -> dict[str, 
     q, j = z_obj[..., 2:, None, :], x_obj[..., None, 2:, :]  # (..., 4 quarks, 1, 4), (..., 1, 4 jets, 4)
     dphi = _wrapped_dphi(q[..., 2], q[..., 3], j[..., 2], j[..., 3])
     dr = torch.sqrt((q[..., 1] - j[..., 1]) ** 2 + dphi**2 + 1e-12)  # (..., quark, jet)
-    perms = _PERMUTATIONS.to(dr.device)
-    cost = dr[..., torch.arange(4, device=dr.device), perms].sum(-1)  # (..., 24)
-    jet = perms[cost.argmin(dim=-1)][..., None]  # (..., 4, 1): the jet of each quark
+    jet = ORDERINGS.to(dr.device)[best_ordering(dr)][..., None]  # (..., 4, 1): the jet of each quark
     dr = torch.gather(dr, -1, jet).squeeze(-1)
     log_ratio = torch.gather(j[..., 0].expand_as(dphi), -1, jet).squeeze(-1) - q[..., 0].squeeze(-1)
     out = {name: torch.stack([dr[..., k], log_ratio[..., k]], dim=-1) for k, name in enumerate(RESPONSE_GROUPS[:4])}

@@ -33,14 +33,11 @@ from torch import nn
 
 from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to_chain
 from turbosim_hep.model.flow_coordinates import (
-    COS_COLUMNS,
-    COS_EDGE,
-    LOG_MTT,
-    MASS_COLUMNS,
     N_CONTEXT_IN,
     PHI_COLUMNS,
     U_MAX,
-    Y_SCALE,
+    chain_coordinates,
+    chain_from_coordinates,
     context_features,
     rotate,
     wrap,
@@ -64,26 +61,13 @@ _MAX_LOG_SCALE = 4.0
 _HEAD = 64
 
 
-def _chain_coordinates(chain: torch.Tensor) -> torch.Tensor:
-    """Each chain column on the flow's scale before any shift ``(n, 16)``: log m_tt and y_tt scaled, atanh of the
-    cosines, azimuths as they are, the resonance masses through asinh((m − M) / Γ)."""
-    cols = list(chain.unbind(-1))
-    cols[0] = (torch.log(cols[0].clamp_min(1.0)) - LOG_MTT[0]) / LOG_MTT[1]
-    cols[1] = cols[1] / Y_SCALE
-    for i in COS_COLUMNS:
-        cols[i] = torch.atanh(cols[i].clamp(-COS_EDGE, COS_EDGE))
-    for i, (centre, width) in MASS_COLUMNS.items():
-        cols[i] = torch.asinh((cols[i] - centre) / width)
-    return torch.stack(cols, dim=-1)
-
-
 def _relative(chain: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """Flow coordinates ``(n, 16)`` of a chain whose decay angles are measured from the reference's daughters (see
     :func:`~turbosim_hep.model.decay_chain.partons_to_chain`), with m_tt and y_tt shifted by the ``reference``
     chain's (both ``(n, 16)``)."""
-    c = _chain_coordinates(chain)
+    c = chain_coordinates(chain)
     cols = list(c.unbind(-1))
-    r = _chain_coordinates(reference)
+    r = chain_coordinates(reference)
     for i in _TRANSLATED:
         cols[i] = c[:, i] - r[:, i]
     for i in PHI_COLUMNS:
@@ -95,19 +79,13 @@ def _absolute(u: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """The chain ``(n, 16)`` (float64, decay angles from the reference's daughters) at flow coordinates ``u``: the
     inverse of :func:`_relative`."""
     u, reference = u.double(), reference.double()
-    r = _chain_coordinates(reference)
+    r = chain_coordinates(reference)
     cols = list(u.unbind(-1))
     for i in _TRANSLATED:
         cols[i] = cols[i] + r[:, i]
-    cols = [col.clamp(-U_MAX, U_MAX) for col in cols]
-    cols[0] = torch.exp(cols[0] * LOG_MTT[1] + LOG_MTT[0])
-    cols[1] = cols[1] * Y_SCALE
-    for i in COS_COLUMNS:
-        cols[i] = torch.tanh(cols[i])
+    cols = list(chain_from_coordinates(torch.stack(cols, dim=-1).clamp(-U_MAX, U_MAX)).unbind(-1))
     for i in PHI_COLUMNS:
         cols[i] = wrap(u[:, i] * (math.pi / 2.0))
-    for i, (centre, width) in MASS_COLUMNS.items():
-        cols[i] = centre + width * torch.sinh(cols[i])
     return torch.stack(cols, dim=-1)
 
 
@@ -168,7 +146,7 @@ class AssignedFlowEncoder(FlowEncoder):
         f = features[rows, assignment]
         partons = reference_partons(x_rot.double(), assignment)
         reference = partons_to_chain(partons)
-        ref_in = _chain_coordinates(reference).float().clamp(-U_MAX, U_MAX)
+        ref_in = chain_coordinates(reference).float().clamp(-U_MAX, U_MAX)
         ref_in = torch.cat([f, torch.nan_to_num(ref_in)], dim=-1)
         shift, log_scale = self.affine(torch.cat([h, ref_in], dim=-1)).chunk(2, dim=-1)
         log_scale = _MAX_LOG_SCALE * torch.tanh(log_scale / _MAX_LOG_SCALE)

@@ -23,6 +23,8 @@ __all__ = (
     "PHI_COLUMNS",
     "U_MAX",
     "Y_SCALE",
+    "chain_coordinates",
+    "chain_from_coordinates",
     "context_features",
     "mass",
     "rotate",
@@ -89,3 +91,28 @@ def context_features(x_rot: torch.Tensor) -> torch.Tensor:
     masses = torch.log1p(torch.stack(masses, dim=-1))  # (n, 10)
     nu = neutrino_roots(x_rot)
     return torch.cat([objects, masses, torch.asinh(nu / 100.0)], dim=-1)
+
+
+def chain_coordinates(chain: torch.Tensor) -> torch.Tensor:
+    """Each chain column ``(n, 16)`` on the flow's scale: log m_tt and y_tt scaled, atanh of the cosines, the
+    resonance masses through asinh((m − M) / Γ); azimuths are returned as they are (each encoder places them)."""
+    cols = list(chain.unbind(-1))
+    cols[0] = (torch.log(cols[0].clamp_min(1.0)) - LOG_MTT[0]) / LOG_MTT[1]
+    cols[1] = cols[1] / Y_SCALE
+    for i in COS_COLUMNS:
+        cols[i] = torch.atanh(cols[i].clamp(-COS_EDGE, COS_EDGE))
+    for i, (centre, width) in MASS_COLUMNS.items():
+        cols[i] = torch.asinh((cols[i] - centre) / width)
+    return torch.stack(cols, dim=-1)
+
+
+def chain_from_coordinates(u: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`chain_coordinates` ``(n, 16)``; azimuth columns are returned as they are."""
+    cols = list(u.unbind(-1))
+    cols[0] = torch.exp(cols[0] * LOG_MTT[1] + LOG_MTT[0])
+    cols[1] = cols[1] * Y_SCALE
+    for i in COS_COLUMNS:
+        cols[i] = torch.tanh(cols[i])
+    for i, (centre, width) in MASS_COLUMNS.items():
+        cols[i] = centre + width * torch.sinh(cols[i])
+    return torch.stack(cols, dim=-1)

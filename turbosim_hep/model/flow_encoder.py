@@ -30,14 +30,11 @@ from torch import nn
 from turbosim_hep.constants import N_FEATURES
 from turbosim_hep.model.decay_chain import N_CHAIN, chain_to_partons, partons_to_chain
 from turbosim_hep.model.flow_coordinates import (
-    COS_COLUMNS,
-    COS_EDGE,
-    LOG_MTT,
-    MASS_COLUMNS,
     N_CONTEXT_IN,
     PHI_COLUMNS,
     U_MAX,
-    Y_SCALE,
+    chain_coordinates,
+    chain_from_coordinates,
     context_features,
     rotate,
     wrap,
@@ -131,28 +128,18 @@ class FlowEncoder(nn.Module):
 
     @staticmethod
     def _to_flow(chain: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        cols = list(chain.float().unbind(-1))
-        cols[0] = (torch.log(cols[0]) - LOG_MTT[0]) / LOG_MTT[1]
-        cols[1] = cols[1] / Y_SCALE
+        chain = chain.float()
+        cols = list(chain_coordinates(chain).unbind(-1))
         for k, i in enumerate(PHI_COLUMNS):
-            cols[i] = wrap(cols[i] - offsets[:, k]) * (2.0 / math.pi)
-        for i in COS_COLUMNS:
-            cols[i] = torch.atanh(cols[i].clamp(-COS_EDGE, COS_EDGE))
-        for i, (centre, width) in MASS_COLUMNS.items():
-            cols[i] = torch.asinh((cols[i] - centre) / width)
+            cols[i] = wrap(chain[:, i] - offsets[:, k]) * (2.0 / math.pi)
         return torch.stack(cols, dim=-1)
 
     @staticmethod
     def _from_flow(u: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        cols = list(u.double().clamp(-U_MAX, U_MAX).unbind(-1))
-        cols[0] = torch.exp(cols[0] * LOG_MTT[1] + LOG_MTT[0])
-        cols[1] = cols[1] * Y_SCALE
+        u = u.double().clamp(-U_MAX, U_MAX)
+        cols = list(chain_from_coordinates(u).unbind(-1))
         for k, i in enumerate(PHI_COLUMNS):
-            cols[i] = wrap(cols[i] * (math.pi / 2.0) + offsets[:, k].double())
-        for i in COS_COLUMNS:
-            cols[i] = torch.tanh(cols[i])
-        for i, (centre, width) in MASS_COLUMNS.items():
-            cols[i] = centre + width * torch.sinh(cols[i])
+            cols[i] = wrap(u[:, i] * (math.pi / 2.0) + offsets[:, k].double())
         return torch.stack(cols, dim=-1)
 
     # ---- sampling and density ------------------------------------------------------------------------------------

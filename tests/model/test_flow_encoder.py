@@ -221,6 +221,8 @@ def test_command_line_flags_reach_the_configuration():
     }  # fmt: skip
     args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--encoder-from", "m0.pt", "--freeze-encoder"])
     assert train_cli._overrides(args) == {"encoder_from": "m0.pt", "freeze_encoder": True}
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--beam-flip"])
+    assert train_cli._overrides(args) == {"beam_flip": True}
 
 
 def test_selection_of_a_generative_encoder_counts_its_unfolded_masses():
@@ -303,3 +305,32 @@ def test_the_scorecard_criterion_of_a_generative_encoder_sees_its_pair_auc():
     masses = np.sqrt(np.maximum(fixed[..., 3] ** 2 - (fixed[..., :3] ** 2).sum(-1), 0.0))
     assert np.allclose(masses, PARTON_MASSES_GEV, atol=1e-3)
     assert np.array_equal(fixed[..., :3], rounded.reshape(-1, 6, 4)[..., :3])
+
+
+def test_validation_reports_the_held_out_likelihood_of_a_flow_encoder():
+    """The validation metrics carry mean log q(z|x) on the true pairs (what ℒ(z, z̃) trains, held out): the truth's
+    own detector events score higher than detector events of other events."""
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.validation import validate
+
+    model = _model()
+    z, x = toy_pairs(400, seed=15)
+    fit_by_likelihood(model.encoder, z, x, seed=3, steps=60)
+    zn = Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy())
+    xn = Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy())
+
+    def log_q(x_of):
+        out = validate(
+            model, z.double().numpy(), x_of.double().numpy(), z_norm=zn, x_norm=xn,
+            generator=torch.Generator().manual_seed(3), physics=False,
+        )  # fmt: skip
+        return out["encoder_log_q"]
+
+    with torch.no_grad():
+        expected = model.encoder.log_prob_gev(z, x).double().mean().item()
+    assert log_q(x) == pytest.approx(expected, rel=1e-5)
+    assert log_q(torch.roll(x, 1, dims=0)) < expected - 1.0
+    assert "encoder_log_q" not in validate(
+        TurboSim(TurboSimConfig.preset("physics")), z.double().numpy(), x.double().numpy(), z_norm=zn, x_norm=xn,
+        generator=torch.Generator().manual_seed(3), physics=False,
+    )  # fmt: skip

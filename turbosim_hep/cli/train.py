@@ -101,6 +101,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "relative to the chosen one: unfolded quarks next to jets",
     )
     p.add_argument(
+        "--beam-flip",
+        action=argparse.BooleanOptionalAction,
+        help="train on each event or, at random, its copy rotated by pi about the x axis (py, pz -> -py, -pz; the "
+        "beams swapped: an exact symmetry of pp collisions and the detector): twice the events to learn from",
+    )
+    p.add_argument(
         "--decoder-from",
         metavar="MODEL",
         help="start the decoder from this model's (file or shipped name, e.g. ttbar-physics)",
@@ -161,6 +167,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "conditional_critic",
         "encoder_kind",
         "flow_assignment",
+        "beam_flip",
         "decoder_from",
         "freeze_decoder",
         "encoder_from",

@@ -137,6 +137,10 @@ class TurboSimConfig:
         The flow encoder weighs the 48 jet–quark assignments (four jets to b, b̄, u, d̄, and the two neutrino roots)
         with a categorical head and models the chain relative to the chosen one's reference
         (:class:`~turbosim_hep.model.assigned_flow_encoder.AssignedFlowEncoder`); needs ``encoder_kind='flow'``.
+    beam_flip
+        Each training event enters a batch as itself or, with probability 1/2, rotated by π about the x axis
+        (p_y, p_z → −p_y, −p_z for every parton and detector object, the pair alike): the beams swapped, an exact
+        symmetry of pp collisions and of the detector, so the networks see twice the events they can learn by heart.
     decoder_from, freeze_decoder
         Start the decoder from the decoder of this model (a file or a shipped name; ``""``: from scratch; the
         configurations' decoders must match) and, with ``freeze_decoder``, keep it fixed: the encoder then learns
@@ -235,6 +239,7 @@ class TurboSimConfig:
     flow_hidden: tuple[int, ...] = (256, 256)
     flow_transforms: int = 6
     flow_assignment: bool = False
+    beam_flip: bool = False
     decoder_from: str = ""
     freeze_decoder: bool = False
     encoder_from: str = ""

@@ -120,6 +120,7 @@ class Trainer:
         self.z = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).to(self.device)
         self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
         self.autocast = self.device.type == "cuda"
+        self.flips = _beam_flips(z_norm, x_norm, self.device) if config.beam_flip else None
 
     def set_epoch(self, epoch: int, epochs: int) -> float:
         """Set the learning rates of ``epoch`` (1-based) of ``epochs`` by ``config.lr_schedule``; returns the factor."""
@@ -135,7 +136,12 @@ class Trainer:
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(len(self.z), (self.config.batch_size,), generator=self.batch_rng).to(self.device)
-        return self.z[idx], self.x[idx]
+        z, x = self.z[idx], self.x[idx]
+        if self.flips is None:
+            return z, x
+        flip = (torch.rand(len(idx), generator=self.batch_rng) < 0.5).to(self.device)[:, None]
+        (z_sign, z_shift), (x_sign, x_shift) = self.flips
+        return torch.where(flip, z * z_sign + z_shift, z), torch.where(flip, x * x_sign + x_shift, x)
 
     def step(self) -> dict[str, torch.Tensor]:
         """``critic_steps`` critic updates then one generator update; detached losses (``total``, terms, critics)."""
@@ -211,3 +217,19 @@ class Trainer:
                 stacklevel=2,
             )
             self.noise_rng.manual_seed(self.config.seed + 2 + int(state.get("epoch", 0)))
+
+
+def _beam_flips(
+    z_norm: Normalisation | None, x_norm: Normalisation | None, device: torch.device
+) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
+    """(sign, shift) ``(24,)`` per side such that ``u * sign + shift`` is the normalised event ``u`` rotated by π about
+    the x axis (p_y, p_z of every object negated in GeV; the MET slot's p_z is its pzMiss, its 4th entry |p|)."""
+    if z_norm is None or x_norm is None:
+        raise ValueError("beam_flip needs the normalisation: pass z_norm and x_norm to the Trainer")
+    sign = np.tile(np.array([1.0, -1.0, -1.0, 1.0]), 6)
+    out = []
+    for norm in (z_norm, x_norm):
+        mean, std = np.asarray(norm.mean, dtype=np.float64), np.asarray(norm.std, dtype=np.float64)
+        shift = (sign - 1.0) * mean / std  # (sign * (u std + mean) - mean) / std
+        out.append(tuple(torch.as_tensor(a, dtype=torch.float32, device=device) for a in (sign, shift)))
+    return tuple(out)

@@ -262,6 +262,7 @@ def _loop(trainer, state, val_z, val_x, z_norm, x_norm, provenance, paths, epoch
                     if "pair_auc" in crit
                     else ""
                 )
+                + (f"log q(z|x) {metrics['encoder_log_q']:.2f}, " if "encoder_log_q" in metrics else "")
                 + "KS96 "
                 f"{metrics['ks_sum']:.3f}) {phys_text}{' *best*' if improved else ''} "
                 f"[{record['events_per_s']:.0f} events/s, {seconds:.0f} s]"

@@ -234,6 +234,7 @@ def validate(
             samples["x_tilde"] = model.samples(zb, xb, ("x_tilde",), generator=simulation_rng)["x_tilde"]
             for k in GROUPS:
                 parts[k].append(samples[k].float().cpu().numpy())
+        log_q = _encoder_log_likelihood(model, z, x, batch_size)
     model.train(was_training)
     x = reco_as_stored(x)  # a no-op for features read from the event layout; arrays given by hand may differ
     truth = {"z": z, "x": x}
@@ -266,4 +267,22 @@ def validate(
         "mse": mse,
         "physics": phys,
     }
+    if log_q is not None:
+        result["encoder_log_q"] = log_q
     return result
+
+
+def _encoder_log_likelihood(model: TurboSim, z: np.ndarray, x: np.ndarray, batch_size: int) -> float | None:
+    """Mean log q_φ(z|x) of a generative (flow) encoder on the true pairs ``z``, ``x`` ``(n, 24)`` [GeV], in its flow
+    coordinates (``None`` for other encoders): the held-out value of the likelihood term ℒ(z, z̃) it is trained on.
+    A training loss that keeps falling while this falls too is the flow learning the training events by heart."""
+    encoder = model.encoder
+    if not hasattr(encoder, "log_prob_gev"):
+        return None
+    device = next(model.parameters()).device
+    total = 0.0
+    for start in range(0, len(z), batch_size):
+        zb = torch.as_tensor(z[start : start + batch_size], dtype=torch.float32, device=device)
+        xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
+        total += float(encoder.log_prob_gev(zb, xb).double().sum())
+    return total / len(z)

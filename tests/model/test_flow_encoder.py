@@ -334,3 +334,21 @@ def test_validation_reports_the_held_out_likelihood_of_a_flow_encoder():
         TurboSim(TurboSimConfig.preset("physics")), z.double().numpy(), x.double().numpy(), z_norm=zn, x_norm=xn,
         generator=torch.Generator().manual_seed(3), physics=False,
     )  # fmt: skip
+
+
+def test_selection_by_the_held_out_likelihood():
+    """``selection='likelihood'`` selects on minus the held-out log q(z|x); it needs a flow encoder."""
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.validation import validate
+
+    model = _model(selection="likelihood")
+    z, x = toy_pairs(300, seed=16)
+    zn = Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy())
+    xn = Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy())
+    out = validate(
+        model, z.double().numpy(), x.double().numpy(), z_norm=zn, x_norm=xn,
+        generator=torch.Generator().manual_seed(3), physics=False,
+    )  # fmt: skip
+    assert out["selection"] == -out["encoder_log_q"]
+    with pytest.raises(ValueError, match="likelihood.*encoder_kind='flow'"):
+        TurboSimConfig.preset("physics", selection="likelihood")

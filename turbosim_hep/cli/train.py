@@ -128,9 +128,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--selection",
-        choices=("scorecard", "physics", "ks96"),
+        choices=("scorecard", "physics", "ks96", "likelihood"),
         help="model-selection criterion on validation (default scorecard: Table-1 columns + response + the share "
-        "outside the detector's phase space + the pair classifier's AUC; physics: without the last two)",
+        "outside the detector's phase space + the pair classifier's AUC; physics: without the last two; likelihood: a "
+        "flow encoder's held-out log q(z|x), for an encoder trained beside a frozen decoder)",
     )
     p.add_argument("--no-physics", action="store_true", help="skip the reconstructed-mass KS columns")
     p.add_argument(

@@ -70,7 +70,7 @@ _SUPERVISED_LOSSES = ("gaussian", "laplace", "energy")
 _DECODER_KINDS = ("mlp", "physics")
 _ENCODER_KINDS = ("mlp", "flow")
 _LR_SCHEDULES = ("constant", "cosine")
-_SELECTIONS = ("scorecard", "physics", "ks96")
+_SELECTIONS = ("scorecard", "physics", "ks96", "likelihood")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -182,7 +182,8 @@ class TurboSimConfig:
         Model-selection criterion on validation: ``"scorecard"`` (default: ``"physics"`` plus the share of D(z)
         outside the detector's phase space beyond the full simulation's and the pair classifier's AUC − 0.5),
         ``"physics"`` (the ten Table-1 KS columns, jets sorted as ``simulate()`` returns them, plus the mean KS of
-        the conditional response) or ``"ks96"`` (the paper's sum of 96 marginal KS); see
+        the conditional response), ``"ks96"`` (the paper's sum of 96 marginal KS) or ``"likelihood"`` (a flow
+        encoder's held-out −log q(z|x): for an encoder trained beside a fixed decoder; it judges nothing else); see
         :mod:`turbosim_hep.model.validation`.
     val_events
         Validation events used for the per-epoch metrics (a fixed, seeded subsample; default: up to 100k, i.e. all
@@ -306,6 +307,11 @@ class TurboSimConfig:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")
         if self.freeze_decoder and not self.decoder_from:
             raise ValueError("TurboSimConfig.freeze_decoder needs decoder_from (a model whose decoder to keep)")
+        if self.selection == "likelihood" and self.encoder_kind != "flow":
+            raise ValueError(
+                "TurboSimConfig.selection='likelihood' (the flow encoder's held-out log q(z|x)) needs "
+                "encoder_kind='flow'"
+            )
         if self.flow_assignment and self.encoder_kind != "flow":
             raise ValueError("TurboSimConfig.flow_assignment needs encoder_kind='flow'")
         if self.freeze_encoder and not self.encoder_from:

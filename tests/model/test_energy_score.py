@@ -119,3 +119,90 @@ def test_jet_shapes_are_each_jets_log_pt_eta_and_mass_over_pt_and_enter_the_obse
         draws.reshape(2, 60, 24), target, shapes=True
     )
     assert gain_plain > 0 and gain_shapes > gain_plain
+
+
+def test_solved_neutrino_pz_is_the_reconstructions_and_lepton_top_masses_hold_the_chi2_candidate():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.model.observables import lepton_observables, solved_neutrino_pz
+    from turbosim_hep.physics import kernels
+    from turbosim_hep.physics.reconstruction import reconstruct_features
+
+    x = toy_features(400, np.random.default_rng(3)).astype(np.float64)
+    e, met = x[:, :4], x[:, 4:6]
+    want, is_complex = kernels.neutrino_pz(*(np.ascontiguousarray(c) for c in (*e.T, *met.T)), 80.379)
+    assert 0 < is_complex.mean() < 1  # both branches are exercised
+    got = solved_neutrino_pz(torch.from_numpy(e), torch.from_numpy(met)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    obs = lepton_observables(xt)
+    assert {k: tuple(v.shape) for k, v in obs.items()} == {
+        "w_transverse_mass": (400, 1), "lepton_jet_mass": (400, 4), "lepton_top_mass": (400, 4)
+    }  # fmt: skip
+    reco = reconstruct_features(x, level="reco")
+    chosen = obs["lepton_top_mass"].detach().numpy()[np.arange(400), reco["b_lep"]] * 200.0
+    np.testing.assert_allclose(chosen, reco["m_t_lep"], rtol=1e-6)
+    e_pt, met_pt = np.hypot(e[:, 0], e[:, 1]), np.hypot(met[:, 0], met[:, 1])
+    mt = np.sqrt(np.clip(2 * (e_pt * met_pt - (e[:, :2] * met).sum(1)), 0, None))
+    np.testing.assert_allclose(obs["w_transverse_mass"][:, 0].detach().numpy() * 100.0, mt, rtol=1e-4, atol=1e-2)
+    sum(v.sum() for v in obs.values()).backward()
+    assert torch.isfinite(xt.grad).all() and xt.grad[:, :6].abs().sum() > 0  # the electron and MET get gradients
+
+
+def test_lepton_observables_enter_the_observable_score_and_the_flag_reaches_the_config():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+    from turbosim_hep.model.config import TurboSimConfig
+    from turbosim_hep.model.losses import observable_score
+    from turbosim_hep.model.observables import LEPTON_GROUPS, jet_observables
+
+    x = torch.from_numpy(toy_features(80, np.random.default_rng(4))).double()
+    assert set(LEPTON_GROUPS) <= set(jet_observables(x, leptons=True))
+    assert not set(LEPTON_GROUPS) & set(jet_observables(x))
+    # a draw whose electron is 3 % too hard: the lepton masses see it beside the jet masses, which cannot
+    draws = x.expand(2, -1, -1).clone()
+    hard = draws.clone()
+    hard[..., :4] *= 1.03
+    assert observable_score(hard, x) == observable_score(draws, x)
+    assert observable_score(hard, x, leptons=True) > observable_score(draws, x, leptons=True)
+
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--lepton-observables"])
+    assert TurboSimConfig.preset("turbo-physics", **train_cli._overrides(args)).energy_leptons
+    assert not TurboSimConfig.preset("turbo-physics").energy_leptons
+
+
+def test_reconstructed_masses_are_the_chi2_reconstructions_and_the_flag_reaches_the_score():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+    from turbosim_hep.model.config import TurboSimConfig
+    from turbosim_hep.model.losses import observable_score
+    from turbosim_hep.model.observables import jet_observables, reconstructed_masses
+    from turbosim_hep.physics.reconstruction import reconstruct_features
+
+    x = toy_features(300, np.random.default_rng(5)).astype(np.float64)
+    reco = reconstruct_features(x, level="reco")
+    xt = torch.from_numpy(x).requires_grad_(True)
+    got = reconstructed_masses(xt)
+    want = np.stack([reco["m_w_had"], reco["m_t_had"], reco["m_t_lep"], reco["m_tt"]], -1) / [100, 200, 200, 500]
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-6)  # the same assignment in every event
+    got.sum().backward()
+    assert torch.isfinite(xt.grad).all()
+    # draws (k, n, 24) keep their leading axes
+    assert reconstructed_masses(xt.detach().expand(3, -1, -1)).shape == (3, 300, 4)
+
+    x32 = torch.from_numpy(x).float()
+    assert "reconstructed_masses" in jet_observables(x32, reconstructed=True)
+    heavier = x32.expand(2, -1, -1).clone()
+    heavier[..., 8:] *= 1.02  # every jet 2 % harder: the masses the reconstruction reads move
+    plain, rec = observable_score(heavier, x32), observable_score(heavier, x32, reconstructed=True)
+    assert rec > plain
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--reconstructed-masses"])
+    assert TurboSimConfig.preset("turbo-physics", **train_cli._overrides(args)).energy_reconstructed

@@ -142,3 +142,43 @@ def test_response_score_enters_the_simulation_term_and_trains_the_decoder():
             terms["l_x_xtilde"].backward()
             assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.decoder.responses.parameters())
     assert values[1.0] > values[0.0]  # same draws, plus a positive energy score of the response
+
+
+def _balanced_events(z: torch.Tensor, generator: torch.Generator, *, shuffle_met: bool = False) -> torch.Tensor:
+    """Detector events from partons ``z`` (n, 24): each visible object's momentum times a log-normal response (σ 0.2),
+    the missing pT the neutrino's minus the visible objects' mismeasurement (as a calorimeter's resolution makes it);
+    ``shuffle_met``: the missing pT's residual taken from another event (the same marginal, no correlation)."""
+    objects = z.reshape(-1, 6, 4).clone()
+    response = torch.exp(0.2 * torch.randn(len(objects), 6, 1, generator=generator, dtype=z.dtype))
+    response[:, 1] = 1.0
+    reco = objects * response
+    residual = -(reco - objects)[:, [0, 2, 3, 4, 5], :2].sum(1)
+    if shuffle_met:
+        residual = residual[torch.randperm(len(residual), generator=generator)]
+    reco[:, 1, :2] = objects[:, 1, :2] + residual
+    return reco.reshape(-1, 24)
+
+
+def test_balance_groups_hold_each_objects_ratio_beside_the_met_along_it_and_see_their_correlation():
+    import numpy as np
+
+    from tests.conftest import toy_features
+    from turbosim_hep.model.losses import response_score
+    from turbosim_hep.model.observables import BALANCE_GROUPS, RESPONSE_GROUPS, response_observables
+
+    g = torch.Generator().manual_seed(0)
+    z = torch.from_numpy(toy_features(4000, np.random.default_rng(9))).double()
+    x = _balanced_events(z, g)
+    obs = response_observables(x, z, balance=True)
+    assert set(obs) == set(RESPONSE_GROUPS) | set(BALANCE_GROUPS)
+    assert set(response_observables(x, z)) == set(RESPONSE_GROUPS)
+    torch.testing.assert_close(obs["b_balance"][:, 0], obs["b_response"][:, 1])
+    direction = z.reshape(-1, 6, 4)[:, 2, :2] / z.reshape(-1, 6, 4)[:, 2, :2].norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(obs["b_balance"][:, 1], ((x - z)[:, 4:6] / 50.0 * direction).sum(-1))
+    # the missing pT carries the b's mismeasurement: a softer b, more missing pT along it
+    assert np.corrcoef(obs["b_balance"].T.numpy())[0, 1] < -0.2
+
+    right = torch.stack([_balanced_events(z, g) for _ in range(2)])
+    uncorrelated = torch.stack([_balanced_events(z, g, shuffle_met=True) for _ in range(2)])
+    gap = {b: response_score(uncorrelated, x, z, balance=b) - response_score(right, x, z, balance=b) for b in (0, 1)}
+    assert gap[1] > gap[0] + 0.01  # only the balance groups see the correlation the shuffle broke

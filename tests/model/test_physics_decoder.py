@@ -183,3 +183,39 @@ def test_jet_shapes_flag_reaches_the_loss_configuration():
     assert TurboSimConfig.preset("turbo-physics").energy_jet_shapes  # on in the physics presets
     args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--no-jet-shapes"])
     assert not TurboSimConfig.preset("turbo-physics", **train_cli._overrides(args)).energy_jet_shapes
+
+
+def test_met_per_object_warm_starts_from_a_decoder_without_it_and_learns_its_new_inputs(tmp_path):
+    from turbosim_hep.cli import build_parser
+    from turbosim_hep.cli import train as train_cli
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.trainer import Trainer
+
+    cfg = TurboSimConfig.preset("physics", encoder_hidden=(16,), steps_per_epoch=2, batch_size=64, ema=0.0)
+    source = TurboSim(cfg, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # every weight away from its zero start, so that equal outputs mean equal functions
+        for p in source.decoder.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    rng = np.random.default_rng(2)
+    z, x = toy_features(256, rng), toy_features(256, rng, massless=True)
+    zn, xn = Normalisation(z.mean(0), z.std(0)), Normalisation(x.mean(0), x.std(0))
+    source.set_normalisation(zn.mean, zn.std, xn.mean, xn.std)
+    path = save_checkpoint(tmp_path / "s.pt", model=source, z_norm=zn, x_norm=xn, provenance={"files": []})
+
+    wide = cfg.replace(met_per_object=True, decoder_from=str(path))
+    trainer = Trainer((z - zn.mean) / zn.std, (x - xn.mean) / xn.std, config=wide, z_norm=zn, x_norm=xn)
+    decoder = trainer.model.decoder
+    assert decoder.met_per_object and decoder.recoil[0].in_features == source.decoder.recoil[0].in_features + 10
+    zg, noise = torch.from_numpy(z[:50]), torch.randn(50, decoder.noise_dim, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(decoder.in_gev()(zg, noise), source.decoder.in_gev()(zg, noise))
+    trainer.step()
+    assert decoder.recoil[0].weight[:, -10:].abs().sum() > 0  # the per-object inputs get gradients
+
+    back = save_checkpoint(tmp_path / "w.pt", model=trainer.model, z_norm=zn, x_norm=xn, provenance={"files": []})
+    with pytest.raises(ValueError, match="met_per_object"):  # a head cannot forget inputs it learned to read
+        Trainer(z, x, config=cfg.replace(decoder_from=str(back)), z_norm=zn, x_norm=xn)
+    args = build_parser().parse_args(["train", "data", "--out", "m.pt", "--met-per-object", "--met-balance"])
+    overrides = train_cli._overrides(args)
+    assert overrides == {"met_per_object": True, "energy_met_balance": True}

@@ -76,10 +76,37 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="physics decoder: largest jet m / pT, reached smoothly (0: unbounded; the full simulation's is 0.36)",
     )
     p.add_argument(
+        "--met-per-object",
+        action=argparse.BooleanOptionalAction,
+        help="physics decoder: the missing pT's head reads each visible object's mismeasurement, not only their "
+        "sum (a model without it warm-starts with --decoder-from: the new inputs start at zero weight)",
+    )
+    p.add_argument(
         "--jet-shapes",
         dest="energy_jet_shapes",
         action=argparse.BooleanOptionalAction,
         help="the energy score on X also scores each jet's (log pT, eta, m / pT) jointly (on in the physics presets)",
+    )
+    p.add_argument(
+        "--lepton-observables",
+        dest="energy_leptons",
+        action=argparse.BooleanOptionalAction,
+        help="the energy score on X also scores the lepton side's masses: the W's transverse mass, m(e, jet) and "
+        "m(e, nu, jet) with the nu of the W-mass constraint (the leptonic twins of the dijet and trijet masses)",
+    )
+    p.add_argument(
+        "--met-balance",
+        dest="energy_met_balance",
+        action=argparse.BooleanOptionalAction,
+        help="the response score also scores each object's pT ratio jointly with the missing pT's residual along "
+        "it (how much of a mismeasurement the missing pT carries)",
+    )
+    p.add_argument(
+        "--reconstructed-masses",
+        dest="energy_reconstructed",
+        action=argparse.BooleanOptionalAction,
+        help="the energy score on X also scores the chi^2 reconstruction's m_W(had), m_t(had), m_t(lep) and m_tt "
+        "jointly (the masses of Table 1 and of the mass peaks)",
     )
     p.add_argument(
         "--conditional-critic",
@@ -164,7 +191,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "event_noise",
         "radiation",
         "jet_mass_bound",
+        "met_per_object",
         "energy_jet_shapes",
+        "energy_leptons",
+        "energy_reconstructed",
+        "energy_met_balance",
         "conditional_critic",
         "encoder_kind",
         "flow_assignment",

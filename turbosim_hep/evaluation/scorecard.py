@@ -8,6 +8,8 @@ them) and returns a JSON-ready dict:
 - ``phase_space``: :func:`~.phase_space.phase_space_violations` of the full simulation, x̃ = D(z) and x̂ = D(E(x));
 - ``classifiers``: :func:`~.classifiers.classifier_scorecard` (rich and pair AUCs both ways, refolding, floors);
 - ``peaks``: :func:`~.peaks.peak_positions` of x̃ against the full simulation on the same partons;
+- ``met_balance``: :func:`~.met_balance.met_balance_correlations`, how much of each object's mismeasurement the
+  missing pT carries, x̃ against the full simulation on the same partons;
 - ``unfolding`` (models that unfold): off-shell shares, parton-level masses, prior dependence and, given posterior
   draws, :func:`~.calibration.posterior_calibration` of top pT (both), m_tt, y_tt and ν pz.
 
@@ -24,6 +26,7 @@ import numpy as np
 from turbosim_hep.evaluation.calibration import posterior_calibration
 from turbosim_hep.evaluation.classifiers import MIN_CLASSIFIER_EVENTS, classifier_scorecard
 from turbosim_hep.evaluation.features import parton_observables
+from turbosim_hep.evaluation.met_balance import met_balance_correlations
 from turbosim_hep.evaluation.peaks import peak_positions
 from turbosim_hep.evaluation.phase_space import phase_space_violations
 from turbosim_hep.evaluation.uncertainty import ks_with_spread
@@ -115,6 +118,7 @@ def scorecard(
         "table1": table1_with_spreads(z, x, z_tilde, x_tilde, half, reconstruct=reconstruct, seed=seed),
         "phase_space": phase,
         "peaks": peak_positions(x, x_tilde, reconstruct=reconstruct, seed=seed),
+        "met_balance": met_balance_correlations(z, x, x_tilde, seed=seed),
         "classifiers": (
             classifier_scorecard(
                 z, x, outputs, half, max_events=classifier_max_events, seed=seed, reconstruct=reconstruct

@@ -133,6 +133,26 @@ def _peaks(cards: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _met_balance(cards: Mapping[str, Any]) -> list[str]:
+    if not all(c.get("met_balance") for c in cards.values()):
+        return []  # scorecards written before the balance was measured
+    first = next(iter(cards.values()))["met_balance"]
+    rows = []
+    for key, b in first.items():
+        cells = [_pm({"value": c["met_balance"][key]["model"], "spread": c["met_balance"][key]["spread"]}, digits=3)
+                 for c in cards.values()]  # fmt: skip
+        rows.append([key, f"{b['full']:.3f}", *cells])
+    return [
+        "## Missing-pT balance: corr(log pT(reco)/pT(parton), (MET − ν̄) along the parton)",
+        "",
+        "How much of each object's mismeasurement the missing pT carries (jets matched to quarks); ± the paired "
+        "bootstrap spread of the difference from the full simulation.",
+        "",
+        *_table(["object", "full sim", *cards], rows),
+        "",
+    ]
+
+
 def _unfolding(cards: Mapping[str, Any]) -> list[str]:
     unf = {k: c["unfolding"] for k, c in cards.items() if c.get("unfolding")}
     if not unf:
@@ -187,8 +207,12 @@ def targets_markdown(label: str, rows: Sequence[tuple[str, str, str]], *, title:
 
 
 def scorecard_markdown(cards: Mapping[str, Mapping[str, Any]]) -> str:
-    """Markdown of the scorecards ``{label: scorecard}``: Table 1, phase space, classifiers, peaks, unfolding."""
+    """Markdown of the scorecards ``{label: scorecard}``: Table 1, phase space, classifiers, peaks, missing-pT
+    balance, unfolding."""
     if not cards:
         raise ValueError("no scorecard to print")
-    lines = [*_table1(cards), *_phase_space(cards), *_classifiers(cards), *_peaks(cards), *_unfolding(cards)]
+    lines = [
+        *_table1(cards), *_phase_space(cards), *_classifiers(cards), *_peaks(cards), *_met_balance(cards),
+        *_unfolding(cards),
+    ]  # fmt: skip
     return "\n".join(lines) + "\n"

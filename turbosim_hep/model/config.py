@@ -105,10 +105,21 @@ class TurboSimConfig:
     energy_jet_shapes
         Also score each jet slot's (log pT, η, 10 m / pT) jointly (with ``energy_observables``): the jet mass against
         the jet's pT and η, which the marginal jet masses hide.
+    energy_leptons
+        Also score the lepton side's masses (with ``energy_observables``): the W's transverse mass, the electron with
+        each jet and the electron, the neutrino of the W-mass constraint and each jet (the leptonic-top candidates;
+        :func:`~turbosim_hep.model.observables.lepton_observables`), the twins of the dijet and trijet masses.
+    energy_reconstructed
+        Also score the χ² reconstruction's m_W^had, m_t^had, m_t^lep and m_tt jointly (with ``energy_observables``;
+        :func:`~turbosim_hep.model.observables.reconstructed_masses`): the masses a top analysis and Table 1 read.
     energy_response
         Weight of the response score added to an energy-score ℒ(x, x̃): each quark's nearest-jet ΔR and pT ratio, the
         electron's and the missing pT's residuals against the partons of the same event (what a (parton, detector)
         pair shows and the X features alone hide; 0: off).
+    energy_met_balance
+        The response score (with ``energy_response``) also scores each visible object's pT ratio jointly with the
+        missing pT's residual along its parton's direction: how much of the object's mismeasurement the missing pT
+        carries (the separate groups leave that correlation free).
     decoder_kind
         ``"mlp"`` (the paper's) or ``"physics"``
         (:class:`~turbosim_hep.model.physics_decoder.PhysicsDecoder`: per-object response networks, outputs
@@ -122,6 +133,11 @@ class TurboSimConfig:
     jet_mass_bound
         Largest m / pT of a physics-decoder jet, reached smoothly (0: unbounded). An anti-kt jet of radius 0.5 has
         m / pT below about 0.36 (the reference full simulation's largest: 0.368 in 240k jets).
+    met_per_object
+        Physics decoder: the missing pT's head reads each visible object's transverse mismeasurement, not only their
+        sum, so a b jet soft by a neutrino of its own decay can leave more missing pT along it than one soft by
+        radiation out of its cone. A decoder saved without it warm-starts (``decoder_from``): the new inputs start
+        at zero weight.
     conditional_critic
         The critics of D(x̃) and D(z̃) judge (detector, parton) pairs, D(x̃ | z) and D(z̃ | x)
         (:class:`~turbosim_hep.model.critics.ConditionalCritic`, with physics features), instead of the marginals.
@@ -219,7 +235,10 @@ class TurboSimConfig:
     energy_observables: float = 0.0
     energy_directions: bool = False
     energy_jet_shapes: bool = False
+    energy_leptons: bool = False
+    energy_reconstructed: bool = False
     energy_response: float = 0.0
+    energy_met_balance: bool = False
 
     decoder_kind: str = "mlp"
     encoder_hidden: tuple[int, ...] = (256, 128, 64)
@@ -233,6 +252,7 @@ class TurboSimConfig:
     scaled_jet_threshold: bool = True
     radiation: bool = False
     jet_mass_bound: float = 0.0
+    met_per_object: bool = False
     conditional_critic: bool = False
     redraw_attempts: int = 32
     encoder_kind: str = "mlp"

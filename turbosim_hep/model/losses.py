@@ -86,22 +86,34 @@ def supervised_loss(
 
 
 def observable_score(
-    draws_gev: torch.Tensor, target_gev: torch.Tensor, *, directions: bool = False, shapes: bool = False
+    draws_gev: torch.Tensor,
+    target_gev: torch.Tensor,
+    *,
+    directions: bool = False,
+    shapes: bool = False,
+    leptons: bool = False,
+    reconstructed: bool = False,
 ) -> torch.Tensor:
     """Sum over :data:`~turbosim_hep.model.observables.OBSERVABLE_GROUPS` of the energy score of each group of jet
     observables (jet, dijet, trijet masses; with ``directions`` each object's log pT, η, φ; with ``shapes`` each jet's
-    log pT, η, m / pT) of ``draws_gev`` ``(k, n, 24)`` at ``target_gev`` ``(n, 24)`` [GeV]."""
-    gen = jet_observables(draws_gev, directions=directions, shapes=shapes)
-    true = jet_observables(target_gev, directions=directions, shapes=shapes)
+    log pT, η, m / pT; with ``leptons`` the W's transverse mass, m(e, jet) and m(e, ν, jet); with ``reconstructed``
+    the χ² reconstruction's m_W^had, m_t^had, m_t^lep, m_tt jointly) of ``draws_gev`` ``(k, n, 24)`` at ``target_gev``
+    ``(n, 24)`` [GeV]."""
+    options = {"directions": directions, "shapes": shapes, "leptons": leptons, "reconstructed": reconstructed}
+    gen = jet_observables(draws_gev, **options)
+    true = jet_observables(target_gev, **options)
     return sum(energy_score(gen[k], true[k]) for k in gen)
 
 
-def response_score(draws_gev: torch.Tensor, target_gev: torch.Tensor, z_gev: torch.Tensor) -> torch.Tensor:
+def response_score(
+    draws_gev: torch.Tensor, target_gev: torch.Tensor, z_gev: torch.Tensor, *, balance: bool = False
+) -> torch.Tensor:
     """Sum over :data:`~turbosim_hep.model.observables.RESPONSE_GROUPS` of the energy score of the detector's
     response to the partons ``z_gev`` ``(n, 24)``: draws ``(k, n, 24)`` against the measured ``target_gev``
-    ``(n, 24)`` [GeV] (each quark's nearest-jet ΔR and pT ratio, the electron's and the missing pT's residuals)."""
-    gen = response_observables(draws_gev, z_gev.expand_as(draws_gev))
-    true = response_observables(target_gev, z_gev)
+    ``(n, 24)`` [GeV] (each quark's nearest-jet ΔR and pT ratio, the electron's and the missing pT's residuals; with
+    ``balance`` also each object's pT ratio jointly with the missing pT's residual along it)."""
+    gen = response_observables(draws_gev, z_gev.expand_as(draws_gev), balance=balance)
+    true = response_observables(target_gev, z_gev, balance=balance)
     return sum(energy_score(gen[k], true[k]) for k in gen)
 
 
@@ -137,12 +149,19 @@ def loss_terms(
                     x_to_gev(samples[true]),
                     directions=config.energy_directions,
                     shapes=config.energy_jet_shapes,
+                    leptons=config.energy_leptons,
+                    reconstructed=config.energy_reconstructed,
                 )
                 out[term] = out[term] + config.energy_observables * obs
             if kind == "energy" and term == "l_x_xtilde" and config.energy_response > 0:
                 if x_to_gev is None or z_to_gev is None:
                     raise ValueError("scoring the response needs x_to_gev and z_to_gev (normalised -> GeV)")
-                resp = response_score(x_to_gev(samples[generated]), x_to_gev(samples[true]), z_to_gev(samples["z"]))
+                resp = response_score(
+                    x_to_gev(samples[generated]),
+                    x_to_gev(samples[true]),
+                    z_to_gev(samples["z"]),
+                    balance=config.energy_met_balance,
+                )
                 out[term] = out[term] + config.energy_response * resp
         else:
             generated, _ = ADVERSARIAL_TERMS[term]

@@ -195,6 +195,7 @@ class PhysicsDecoder(nn.Module):
         redraw_attempts: int = 32,
         radiation: bool = False,
         jet_mass_bound: float = 0.0,
+        met_per_object: bool = False,
     ) -> None:
         super().__init__()
         if object_noise < 4:
@@ -210,6 +211,7 @@ class PhysicsDecoder(nn.Module):
         self.phase_space = phase_space
         self.redraw_attempts = int(redraw_attempts)
         self.radiation = bool(radiation)
+        self.met_per_object = bool(met_per_object)
         n_switch = _N_QUARKS if self.radiation else 0
         self.noise_dim = len(_VISIBLE_SLOTS) * self.object_noise + self.met_noise + self.event_noise + n_switch
         n_parton_in = _N_PARTONS * _PARTON_FEATURES
@@ -226,7 +228,8 @@ class PhysicsDecoder(nn.Module):
             self.radiation_response = _mlp(_PARTON_FEATURES + 2 + context_dim + self.object_noise, hidden, 4)
         n_resp_in = _PARTON_FEATURES + 1 + context_dim + self.object_noise  # + which of the pair (b or bbar, ...)
         self.responses = nn.ModuleList([_mlp(n_resp_in, hidden, 4) for _ in range(3)])
-        self.recoil = _mlp(context_dim + 4 + self.met_noise, hidden, 3)
+        n_per_object = 2 * len(_VISIBLE_SLOTS) if self.met_per_object else 0
+        self.recoil = _mlp(context_dim + 4 + self.met_noise + n_per_object, hidden, 3)
         for name, size in (("z_mean", 24), ("z_std", 24), ("x_mean", 24), ("x_std", 24)):
             self.register_buffer(name, torch.zeros(size) if "mean" in name else torch.ones(size))
 
@@ -341,9 +344,14 @@ class PhysicsDecoder(nn.Module):
         reco = torch.stack([rpx, rpy, rpz, energy], dim=-1)  # (n, 5, 4)
 
         visible_xy = _visible(p4[..., :2]) if visible is None else visible[..., :2]
-        mismeasured = (reco[..., :2] - visible_xy).sum(dim=1)  # (n, 2)
+        per_object = reco[..., :2] - visible_xy  # (n, 5, 2): each visible object's transverse mismeasurement
+        mismeasured = per_object.sum(dim=1)  # (n, 2)
         summary = torch.cat([mismeasured / 50.0, reco[..., 2].sum(dim=1, keepdim=True) / 500.0, pt_r[:, :1] / 50.0], -1)
-        head = self.recoil(torch.cat([context, summary, met_noise], dim=-1))
+        head_in = [context, summary, met_noise]
+        if self.met_per_object:  # which object was mismeasured, not only by how much in all: a b jet soft by a
+            # neutrino of its own decay leaves more missing pT along it than one soft by radiation out of its cone
+            head_in.append(per_object.reshape(n, -1) / 50.0)
+        head = self.recoil(torch.cat(head_in, dim=-1))
         met_xy = p4[:, 1, :2] - mismeasured + _RECOIL_SCALE_GEV * head[:, :2]
         pz_miss = -reco[..., 2].sum(dim=1) + _PZ_SCALE_GEV * torch.sinh(head[:, 2].clamp(-8.0, 8.0))
         met_e = torch.sqrt(met_xy[:, 0] ** 2 + met_xy[:, 1] ** 2 + pz_miss**2)
@@ -370,10 +378,22 @@ class PhysicsDecoder(nn.Module):
         thr = torch.cat([torch.full_like(jet_thr[:, :1], b.electron_pt_min), jet_thr], dim=1)
         return torch.where(pt < thr, 2.0 * thr - pt, pt), eta
 
+    def widened_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``state`` (a decoder's weights) for this decoder: when this one's recoil head also reads each object's
+        mismeasurement (``met_per_object``) and the saved one's did not, its first layer gets zero columns for those
+        inputs, so the decoder starts as the saved one computed (a warm start for ``--decoder-from``)."""
+        key = "recoil.0.weight"
+        want = self.recoil[0].weight.shape[1]
+        if key in state and state[key].shape[1] < want:
+            w = state[key]
+            state = {**state, key: torch.cat([w, w.new_zeros(w.shape[0], want - w.shape[1])], dim=1)}
+        return state
+
     def lost_logits(self, z_gev: torch.Tensor) -> torch.Tensor:
         """``(n, 4)`` logits of P(quark b, b̄, u, d̄ has no jet within :data:`MATCH_DR` | z) (radiation head)."""
         return self.lost(parton_features(z_gev.reshape(len(z_gev), _N_PARTONS, 4)).reshape(len(z_gev), -1))
 
     def extra_repr(self) -> str:
         bound = f", jet_mass_bound={self.jet_mass_bound}" if self.jet_mass_bound else ""
-        return f"noise_dim={self.noise_dim}{bound}"
+        per_object = ", met_per_object=True" if self.met_per_object else ""
+        return f"noise_dim={self.noise_dim}{bound}{per_object}"

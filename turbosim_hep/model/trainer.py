@@ -42,6 +42,8 @@ def network_state(source: str, config: TurboSimConfig, network: str) -> dict[str
     content = read_checkpoint(open_model(source))
     saved = TurboSimConfig.from_dict(content["config"])
     differ = [f for f in _NETWORK_FIELDS[network] if getattr(saved, f) != getattr(config, f)]
+    if network == "decoder" and saved.met_per_object and not config.met_per_object:
+        differ.append("met_per_object")  # the other way is a warm start (PhysicsDecoder.widened_state)
     if differ:
         raise ValueError(
             f"{network}_from={source!r}: its {network} differs from this configuration's in {differ!r} "
@@ -87,7 +89,9 @@ class Trainer:
         elif config.decoder_kind == "physics":
             raise ValueError("a physics decoder needs the normalisation: pass z_norm and x_norm to the Trainer")
         if config.decoder_from:
-            model.decoder.load_state_dict(decoder_state(config.decoder_from, config))
+            state = decoder_state(config.decoder_from, config)
+            widen = getattr(model.decoder, "widened_state", None)
+            model.decoder.load_state_dict(widen(state) if widen else state)
         if config.encoder_from:
             model.encoder.load_state_dict(network_state(config.encoder_from, config, "encoder"))
         if config.freeze_decoder:

@@ -90,6 +90,7 @@ class TurboSim(nn.Module):
                 redraw_attempts=config.redraw_attempts,
                 radiation=config.radiation,
                 jet_mass_bound=config.jet_mass_bound,
+                met_per_object=config.met_per_object,
             )
         else:
             self.decoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.decoder_hidden, **noise)

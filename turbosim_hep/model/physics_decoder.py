@@ -168,6 +168,9 @@ class PhysicsDecoder(nn.Module):
         was trained to be truncated to: pT and η are reflected at the one-object edges, and draws breaking a pairwise
         cut are redrawn, up to ``redraw_attempts`` draws per event (training scores the truncated draws;
         ``simulate()`` redraws with the event's next keyed noise). ``None``: no truncation.
+    met_per_object
+        The MET head also reads each visible object's transverse mismeasurement ``(n, 5, 2)`` / 50 GeV, not only
+        their sum (:meth:`widened_state` warm-starts it from a decoder without).
 
     Attributes
     ----------

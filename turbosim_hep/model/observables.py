@@ -216,10 +216,9 @@ def reconstructed_masses(x_gev: torch.Tensor) -> torch.Tensor:
     pz = solved_neutrino_pz(electron, met)
     nu = torch.cat([met, pz[..., None], torch.sqrt((met**2).sum(-1) + pz**2)[..., None]], dim=-1)
     lep = electron + nu
-    a = _ASSIGNMENTS.to(x_gev.device)
-    pick = lambda k: jets[..., a[:, k], :]  # noqa: E731  (..., 12, 4): jet k of every assignment
-    w = pick(2) + pick(3)
-    m_w, m_t_had, m_t_lep = _mass(w), _mass(w + pick(1)), _mass(lep[..., None, :] + pick(0))  # (..., 12)
+    b_lep, b_had, q1, q2 = (jets[..., k, :] for k in _ASSIGNMENTS.to(x_gev.device).T)  # each (..., 12, 4)
+    w = q1 + q2
+    m_w, m_t_had, m_t_lep = _mass(w), _mass(w + b_had), _mass(lep[..., None, :] + b_lep)  # (..., 12)
     with torch.no_grad():
         chi2 = (
             ((m_t_lep - M_TOP_GEV) / CHI2_SIGMA_TOP_LEP_GEV) ** 2

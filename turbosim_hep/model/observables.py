@@ -130,17 +130,24 @@ def solved_neutrino_pz(electron: torch.Tensor, met_xy: torch.Tensor, m_w: float 
     return torch.where(disc < 0.0, -b / (2.0 * a), c / q)
 
 
+def _lepton_side(x_gev: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The electron ``(..., 4)``, the massless ν of the missing pT and :func:`solved_neutrino_pz` ``(..., 4)`` and
+    the four jets ``(..., 4, 4)`` of ``x_gev`` ``(..., 24)`` [GeV]."""
+    objects = x_gev.reshape(*x_gev.shape[:-1], 6, 4)
+    electron, met = objects[..., 0, :], objects[..., 1, :2]
+    pz = solved_neutrino_pz(electron, met)
+    nu = torch.cat([met, pz[..., None], torch.sqrt((met**2).sum(-1) + pz**2)[..., None]], dim=-1)
+    return electron, nu, objects[..., 2:, :]
+
+
 def lepton_observables(x_gev: torch.Tensor) -> dict[str, torch.Tensor]:
     """The :data:`LEPTON_GROUPS` of ``x_gev`` ``(..., 24)`` [GeV], each divided by its scale: ``(..., 1)`` the
     transverse mass of the electron and the missing pT, ``(..., 4)`` m(e, jet k), ``(..., 4)`` m(e, ν, jet k) with
     the ν of :func:`solved_neutrino_pz` (massless)."""
-    objects = x_gev.reshape(*x_gev.shape[:-1], 6, 4)
-    electron, met, jets = objects[..., 0, :], objects[..., 1, :2], objects[..., 2:, :]
+    electron, nu, jets = _lepton_side(x_gev)
     e_pt = torch.sqrt(electron[..., 0] ** 2 + electron[..., 1] ** 2)
-    met_pt = torch.sqrt(met[..., 0] ** 2 + met[..., 1] ** 2 + 1e-6)
+    met, met_pt = nu[..., :2], torch.sqrt(nu[..., 0] ** 2 + nu[..., 1] ** 2 + 1e-6)
     mt2 = 2.0 * (e_pt * met_pt - electron[..., 0] * met[..., 0] - electron[..., 1] * met[..., 1])
-    pz = solved_neutrino_pz(electron, met)
-    nu = torch.cat([met, pz[..., None], torch.sqrt(met_pt**2 + pz**2)[..., None]], dim=-1)
     e_jets = electron[..., None, :] + jets  # (..., 4, 4)
     return {
         "w_transverse_mass": torch.sqrt(mt2.clamp_min(0.0) + 1e-6)[..., None] / LEPTON_GROUPS["w_transverse_mass"],
@@ -211,10 +218,7 @@ def reconstructed_masses(x_gev: torch.Tensor) -> torch.Tensor:
     them (:func:`turbosim_hep.physics.reconstruction.reconstruct_features`: ν pz from the W mass, the assignment of
     smallest χ²), divided by 100, 200, 200, 500 GeV: the masses of Table 1 and the mass peaks. The choice carries no
     gradient, the chosen masses do."""
-    objects = x_gev.reshape(*x_gev.shape[:-1], 6, 4)
-    electron, met, jets = objects[..., 0, :], objects[..., 1, :2], objects[..., 2:, :]
-    pz = solved_neutrino_pz(electron, met)
-    nu = torch.cat([met, pz[..., None], torch.sqrt((met**2).sum(-1) + pz**2)[..., None]], dim=-1)
+    electron, nu, jets = _lepton_side(x_gev)
     lep = electron + nu
     b_lep, b_had, q1, q2 = (jets[..., k, :] for k in _ASSIGNMENTS.to(x_gev.device).T)  # each (..., 12, 4)
     w = q1 + q2

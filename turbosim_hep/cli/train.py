@@ -128,6 +128,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "relative to the chosen one: unfolded quarks next to jets",
     )
     p.add_argument(
+        "--flow-lab",
+        action=argparse.BooleanOptionalAction,
+        help="with --flow-assignment: the flow models each parton in the laboratory next to its detected object (pT "
+        "ratio, eta and phi offsets; d-bar and b momenta from the W and top masses; the neutrino on the cone the W- "
+        "and leptonic top masses leave) instead of the decay chain's rest-frame angles",
+    )
+    p.add_argument(
         "--beam-flip",
         action=argparse.BooleanOptionalAction,
         help="train on each event or, at random, its copy rotated by pi about the x axis (py, pz -> -py, -pz; the "
@@ -199,6 +206,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "conditional_critic",
         "encoder_kind",
         "flow_assignment",
+        "flow_lab",
         "beam_flip",
         "decoder_from",
         "freeze_decoder",

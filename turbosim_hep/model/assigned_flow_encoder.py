@@ -139,15 +139,31 @@ class AssignedFlowEncoder(FlowEncoder):
         _, _, h, features = self._event(x_gev)
         return torch.softmax(self.assignment_logits(h, features), dim=-1)
 
+    # ---- the coordinates given an assignment (the hooks a subclass replaces) ------------------------------------
+
+    def _reference(self, partons: torch.Tensor):
+        """(what the coordinates are measured from, its flow coordinates ``(n, 16)``) of the reference event
+        ``partons`` ``(n, 24)``: here its decay chain."""
+        reference = partons_to_chain(partons)
+        return reference, chain_coordinates(reference)
+
+    def _coordinates_of(self, z_rot: torch.Tensor, partons: torch.Tensor, reference) -> torch.Tensor:
+        """Flow coordinates ``(n, 16)`` of rotated partons ``z_rot`` ``(n, 24)`` [GeV] given the reference."""
+        return _relative(partons_to_chain(z_rot, reference=partons), reference)
+
+    def _partons_at(self, u: torch.Tensor, partons: torch.Tensor, reference) -> torch.Tensor:
+        """Rotated partons ``(n, 24)`` [GeV] at flow coordinates ``u`` ``(n, 16)``: the inverse of
+        :meth:`_coordinates_of`."""
+        return chain_to_partons(_absolute(u, reference), reference=partons)
+
     def _given(self, x_rot, h, features, assignment):
-        """(flow distribution, reference chain ``(n, 16)``, reference event ``(n, 24)``, shift and log scale
-        ``(n, 16)``) given an assignment."""
+        """(flow distribution, reference, reference event ``(n, 24)``, shift and log scale ``(n, 16)``) given an
+        assignment."""
         rows = torch.arange(len(x_rot), device=x_rot.device)
         f = features[rows, assignment]
         partons = reference_partons(x_rot.double(), assignment)
-        reference = partons_to_chain(partons)
-        ref_in = chain_coordinates(reference).float().clamp(-U_MAX, U_MAX)
-        ref_in = torch.cat([f, torch.nan_to_num(ref_in)], dim=-1)
+        reference, ref_in = self._reference(partons)
+        ref_in = torch.cat([f, torch.nan_to_num(ref_in.float().clamp(-U_MAX, U_MAX))], dim=-1)
         shift, log_scale = self.affine(torch.cat([h, ref_in], dim=-1)).chunk(2, dim=-1)
         log_scale = _MAX_LOG_SCALE * torch.tanh(log_scale / _MAX_LOG_SCALE)
         context = self.embedding[-1](h) + self.assigned_context(ref_in)
@@ -155,9 +171,9 @@ class AssignedFlowEncoder(FlowEncoder):
 
     # ---- sampling and density ------------------------------------------------------------------------------------
 
-    def sample_gev(self, x_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """One posterior draw of partons [GeV] ``(n, 24)`` per detector event ``x_gev`` ``(n, 24)``, from the keyed
-        normals ``noise`` ``(n, 17)`` (``None``: fresh ones)."""
+    def _flow_draw(self, x_gev: torch.Tensor, noise: torch.Tensor | None):
+        """(flow coordinates ``(n, 16)``, reference event, reference, electron azimuth ``(n,)``) of one posterior draw
+        per detector event ``x_gev`` ``(n, 24)`` [GeV] from the keyed normals ``noise`` ``(n, 17)``."""
         if noise is None:
             noise = torch.randn(x_gev.shape[0], self.noise_dim, device=x_gev.device)
         x_rot, phi_e, h, features = self._event(x_gev)
@@ -166,7 +182,13 @@ class AssignedFlowEncoder(FlowEncoder):
         assignment = (probs.cumsum(-1) < uniform[:, None]).sum(-1).clamp(max=N_ASSIGNMENTS - 1)
         dist, reference, partons, shift, log_scale = self._given(x_rot, h, features, assignment)
         u = dist.transform.inv(noise[:, :N_CHAIN].float()) * torch.exp(log_scale) + shift
-        z = chain_to_partons(_absolute(u, reference), reference=partons)
+        return u, partons, reference, phi_e
+
+    def sample_gev(self, x_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """One posterior draw of partons [GeV] ``(n, 24)`` per detector event ``x_gev`` ``(n, 24)``, from the keyed
+        normals ``noise`` ``(n, 17)`` (``None``: fresh ones)."""
+        u, partons, reference, phi_e = self._flow_draw(x_gev, noise)
+        z = self._partons_at(u, partons, reference)
         return rotate(z, phi_e.double()).float()
 
     def log_prob_gev(self, z_gev: torch.Tensor, x_gev: torch.Tensor) -> torch.Tensor:
@@ -178,5 +200,5 @@ class AssignedFlowEncoder(FlowEncoder):
         log_pi = torch.log_softmax(self.assignment_logits(h, features), dim=-1)
         log_pi = log_pi[torch.arange(len(z_gev), device=z_gev.device), assignment]
         dist, reference, partons, shift, log_scale = self._given(x_rot, h, features, assignment)
-        u = _relative(partons_to_chain(z_rot, reference=partons), reference).float()
+        u = self._coordinates_of(z_rot, partons, reference).float()
         return log_pi + dist.log_prob((u - shift) * torch.exp(-log_scale)) - log_scale.sum(-1)

@@ -153,6 +153,11 @@ class TurboSimConfig:
         The flow encoder weighs the 48 jet–quark assignments (four jets to b, b̄, u, d̄, and the two neutrino roots)
         with a categorical head and models the chain relative to the chosen one's reference
         (:class:`~turbosim_hep.model.assigned_flow_encoder.AssignedFlowEncoder`); needs ``encoder_kind='flow'``.
+    flow_lab
+        With ``flow_assignment``: the flow models each parton in the laboratory next to its detected object (pT ratio
+        and η, φ offsets of the u quark and the electron, the d̄ and b directions with momenta from the W⁺ and top
+        masses, the leptonic top's rapidity and mass, the W⁻ mass and the neutrino's cone azimuth) instead of the
+        decay chain's rest-frame angles (:class:`~turbosim_hep.model.lab_flow_encoder.LabFlowEncoder`).
     beam_flip
         Each training event enters a batch as itself or, with probability 1/2, rotated by π about the x axis
         (p_y, p_z → −p_y, −p_z for every parton and detector object, the pair alike): the beams swapped, an exact
@@ -260,6 +265,7 @@ class TurboSimConfig:
     flow_hidden: tuple[int, ...] = (256, 256)
     flow_transforms: int = 6
     flow_assignment: bool = False
+    flow_lab: bool = False
     beam_flip: bool = False
     decoder_from: str = ""
     freeze_decoder: bool = False
@@ -334,6 +340,10 @@ class TurboSimConfig:
             )
         if self.flow_assignment and self.encoder_kind != "flow":
             raise ValueError("TurboSimConfig.flow_assignment needs encoder_kind='flow'")
+        if self.flow_lab and not self.flow_assignment:
+            raise ValueError(
+                "TurboSimConfig.flow_lab needs flow_assignment (its coordinates are measured from an assignment's jets)"
+            )
         if self.freeze_encoder and not self.encoder_from:
             raise ValueError("TurboSimConfig.freeze_encoder needs encoder_from (a model whose encoder to keep)")
         if self.freeze_encoder and self.freeze_decoder:

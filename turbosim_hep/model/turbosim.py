@@ -19,6 +19,7 @@ from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, Turbo
 from turbosim_hep.model.critics import CONDITIONED, ConditionalCritic, Critic, critic_inputs, critic_loss
 from turbosim_hep.model.decay_chain import N_CHAIN
 from turbosim_hep.model.flow_encoder import FlowEncoder
+from turbosim_hep.model.lab_flow_encoder import LabFlowEncoder
 from turbosim_hep.model.losses import loss_terms, weighted_total
 from turbosim_hep.model.networks import StochasticMLP
 from turbosim_hep.model.physics_decoder import PhysicsDecoder, lost_quarks
@@ -70,7 +71,9 @@ class TurboSim(nn.Module):
             "layer_noise_init": config.layer_noise_init,
         }
         if config.encoder_kind == "flow":
-            flow = AssignedFlowEncoder if config.flow_assignment else FlowEncoder
+            flow = FlowEncoder
+            if config.flow_assignment:
+                flow = LabFlowEncoder if config.flow_lab else AssignedFlowEncoder
             self.encoder = flow(
                 context=config.flow_context, hidden=config.flow_hidden, transforms=config.flow_transforms
             )

@@ -135,6 +135,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and leptonic top masses leave) instead of the decay chain's rest-frame angles",
     )
     p.add_argument(
+        "--flow-passes",
+        type=int,
+        help="passes each spline transform of the flow encoder takes to invert: 2 (coupling layers, the default) or "
+        "0 (fully autoregressive: each chain variable conditioned on all before it; sampling takes 16 passes)",
+    )
+    p.add_argument(
         "--beam-flip",
         action=argparse.BooleanOptionalAction,
         help="train on each event or, at random, its copy rotated by pi about the x axis (py, pz -> -py, -pz; the "
@@ -207,6 +213,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "encoder_kind",
         "flow_assignment",
         "flow_lab",
+        "flow_passes",
         "beam_flip",
         "decoder_from",
         "freeze_decoder",

@@ -101,9 +101,15 @@ class AssignedFlowEncoder(FlowEncoder):
     """
 
     def __init__(
-        self, *, context: int = 128, hidden: tuple[int, ...] = (256, 256), transforms: int = 6, bins: int = 8
+        self,
+        *,
+        context: int = 128,
+        hidden: tuple[int, ...] = (256, 256),
+        transforms: int = 6,
+        bins: int = 8,
+        passes: int = 2,
     ) -> None:
-        super().__init__(context=context, hidden=hidden, transforms=transforms, bins=bins)
+        super().__init__(context=context, hidden=hidden, transforms=transforms, bins=bins, passes=passes)
         self.noise_dim = N_CHAIN + 1
         width = hidden[-1] if hidden else N_CONTEXT_IN
         self.offsets = None  # the plain encoder's learned azimuth offsets: replaced by the assignment's reference

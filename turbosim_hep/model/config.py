@@ -149,6 +149,10 @@ class TurboSimConfig:
     flow_context, flow_hidden, flow_transforms
         Width of the flow encoder's detector-event embedding, hidden widths of the embedding and coupling networks,
         number of spline coupling layers.
+    flow_passes
+        Passes each spline transform of the flow encoder takes to invert: 2 (coupling layers: half the variables
+        conditioned on the other half, sampling as fast as the density) or 0 (fully autoregressive: each variable
+        conditioned on all before it, one pass per variable to sample, 16 in all).
     flow_assignment
         The flow encoder weighs the 48 jet–quark assignments (four jets to b, b̄, u, d̄, and the two neutrino roots)
         with a categorical head and models the chain relative to the chosen one's reference
@@ -264,6 +268,7 @@ class TurboSimConfig:
     flow_context: int = 128
     flow_hidden: tuple[int, ...] = (256, 256)
     flow_transforms: int = 6
+    flow_passes: int = 2
     flow_assignment: bool = False
     flow_lab: bool = False
     beam_flip: bool = False
@@ -328,6 +333,10 @@ class TurboSimConfig:
             raise ValueError(f"TurboSimConfig.energy_block must divide 24 (or be 0), got {self.energy_block!r}")
         if not isinstance(self.object_noise, int) or self.object_noise < 4:
             raise ValueError(f"TurboSimConfig.object_noise must be an int >= 4, got {self.object_noise!r}")
+        if self.flow_passes != 0 and self.flow_passes < 2:
+            raise ValueError(
+                f"TurboSimConfig.flow_passes must be 0 (fully autoregressive) or at least 2, got {self.flow_passes!r}"
+            )
         for name in ("noise_features", "physics_context", "event_noise", "flow_context", "flow_transforms"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"TurboSimConfig.{name} must be a non-negative int, got {getattr(self, name)!r}")

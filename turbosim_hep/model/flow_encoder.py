@@ -73,6 +73,9 @@ class FlowEncoder(nn.Module):
         Number of spline coupling layers.
     bins
         Spline bins per coordinate.
+    passes
+        Passes each transform takes to invert: 2 (coupling) or 0 (fully autoregressive; sampling costs one pass
+        per chain variable).
 
     Attributes
     ----------
@@ -83,7 +86,13 @@ class FlowEncoder(nn.Module):
     physical = True
 
     def __init__(
-        self, *, context: int = 128, hidden: tuple[int, ...] = (256, 256), transforms: int = 6, bins: int = 8
+        self,
+        *,
+        context: int = 128,
+        hidden: tuple[int, ...] = (256, 256),
+        transforms: int = 6,
+        bins: int = 8,
+        passes: int = 2,
     ) -> None:
         super().__init__()
         self.noise_dim = N_CHAIN
@@ -96,7 +105,12 @@ class FlowEncoder(nn.Module):
         self.offsets = nn.Linear(width, 2 * len(PHI_COLUMNS))
         self.offsets.zero_init = True  # starts at the fixed offsets
         self.flow = zuko.flows.NSF(
-            N_CHAIN, context=context, bins=bins, transforms=transforms, passes=2, hidden_features=tuple(hidden)
+            N_CHAIN,
+            context=context,
+            bins=bins,
+            transforms=transforms,
+            passes=passes or None,
+            hidden_features=tuple(hidden),
         )
         for name in ("z_mean", "x_mean"):
             self.register_buffer(name, torch.zeros(N_FEATURES), persistent=False)

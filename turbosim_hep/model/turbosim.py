@@ -75,7 +75,10 @@ class TurboSim(nn.Module):
             if config.flow_assignment:
                 flow = LabFlowEncoder if config.flow_lab else AssignedFlowEncoder
             self.encoder = flow(
-                context=config.flow_context, hidden=config.flow_hidden, transforms=config.flow_transforms
+                context=config.flow_context,
+                hidden=config.flow_hidden,
+                transforms=config.flow_transforms,
+                passes=config.flow_passes,
             )
         else:
             self.encoder = StochasticMLP(N_FEATURES, N_FEATURES, hidden=config.encoder_hidden, **noise)

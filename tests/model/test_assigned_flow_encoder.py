@@ -62,11 +62,11 @@ def test_reference_partons_put_the_jets_in_the_assigned_slots():
     assert float(m_w[torch.arange(300), a].median()) < float(m_w.median()) - 0.1
 
 
-def test_draws_are_on_shell_keyed_and_rotate_with_the_event():
-    torch.manual_seed(0)
-    enc = AssignedFlowEncoder(context=16, hidden=(32, 32), transforms=2)
+def check_keyed_on_shell_draws(enc, *, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Wide draws of ``enc`` (17 keyed normals) for toy events: finite, on shell, a pure function of the noise, and
+    rotating with the event. Returns the events, the noise and the draws."""
     assert enc.noise_dim == 17
-    _, x = toy_pairs(1500, seed=23)
+    _, x = toy_pairs(1500, seed=seed)
     noise = torch.randn(1500, enc.noise_dim, generator=torch.Generator().manual_seed(1)) * 2.5
     with torch.no_grad():
         z = enc.sample_gev(x, noise)
@@ -75,6 +75,12 @@ def test_draws_are_on_shell_keyed_and_rotate_with_the_event():
     assert torch.isfinite(z).all() and off_shell_shares(z.numpy())["any"] == 0.0
     assert torch.allclose(again, z[:500], rtol=1e-4, atol=1e-3)
     assert torch.allclose(turned, rotated(z[:300], 0.7), atol=2e-3 * float(z.abs().max()))
+    return x, noise, z
+
+
+def test_draws_are_on_shell_keyed_and_rotate_with_the_event():
+    torch.manual_seed(0)
+    check_keyed_on_shell_draws(AssignedFlowEncoder(context=16, hidden=(32, 32), transforms=2), seed=23)
 
 
 def test_likelihood_training_learns_the_assignment_and_puts_quarks_on_jets():

@@ -9,8 +9,9 @@ import math
 import pytest
 import torch
 
+from tests.model.test_assigned_flow_encoder import check_keyed_on_shell_draws
 from tests.model.test_decay_chain import random_chain
-from tests.model.test_flow_encoder import fit_by_likelihood, rotated, toy_pairs
+from tests.model.test_flow_encoder import fit_by_likelihood, toy_pairs
 from turbosim_hep.evaluation.unfolding_physics import off_shell_shares
 from turbosim_hep.model.config import TurboSimConfig
 from turbosim_hep.model.decay_chain import PARTON_MASSES_GEV, chain_to_partons
@@ -93,16 +94,7 @@ def test_any_variables_give_on_shell_partons_with_the_drawn_masses():
 def test_draws_are_on_shell_keyed_and_rotate_with_the_event():
     torch.manual_seed(0)
     enc = LabFlowEncoder(context=16, hidden=(32, 32), transforms=2)
-    assert enc.noise_dim == 17
-    _, x = toy_pairs(1500, seed=44)
-    noise = torch.randn(1500, enc.noise_dim, generator=torch.Generator().manual_seed(1)) * 2.5
-    with torch.no_grad():
-        z = enc.sample_gev(x, noise)
-        again = enc.sample_gev(x[:500], noise[:500])
-        turned = enc.sample_gev(rotated(x[:300], 0.7), noise[:300])
-    assert torch.isfinite(z).all() and off_shell_shares(z.numpy())["any"] == 0.0
-    assert torch.allclose(again, z[:500], rtol=1e-4, atol=1e-3)
-    assert torch.allclose(turned, rotated(z[:300], 0.7), atol=2e-3 * float(z.abs().max()))
+    x, noise, z = check_keyed_on_shell_draws(enc, seed=44)
     # wide draws often ask for a neutrino cone that does not exist: such events are redrawn with keyed noise
     first = enc.cone_fraction(x, noise)
     with torch.no_grad():

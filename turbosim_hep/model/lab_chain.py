@@ -42,6 +42,18 @@ from turbosim_hep.constants import (
     M_W_GEV,
 )
 
+# the decay chain's four-vector helpers and mass floors: both parametrisations build the same on-shell partons
+from turbosim_hep.model.decay_chain import (
+    _MIN_GAP_GEV,
+    _MIN_W_GEV,
+    _boost,
+    _mass,
+    _on_shell,
+    _rapidity,
+    _unit,
+)
+from turbosim_hep.model.flow_coordinates import wrap as _wrap
+
 __all__ = (
     "LAB_VARIABLES",
     "N_LAB",
@@ -70,23 +82,12 @@ _MASS_COLUMNS = {5: (M_W_GEV, GAMMA_W_GEV), 8: (M_TOP_GEV, GAMMA_TOP_GEV), 13: (
 #: assignment (quarks 0.15–0.27 in η and φ and 0.31 in log pT; the electron, before its radiation, 0.16 in log pT
 #: and 0.085 in η and φ; the leptonic top's rapidity 0.22).
 _SCALES = {0: 0.31, 1: 0.18, 2: 0.17, 3: 0.27, 4: 0.24, 6: 0.16, 7: 0.15, 9: 0.16, 10: 0.082, 11: 0.089, 12: 0.22}
-#: Smallest W mass [GeV] and top-minus-(W + b) gap [GeV] a drawn mass is raised to (as the decay chain's).
-_MIN_W_GEV = 1.0
-_MIN_GAP_GEV = 0.1
 _E, _NU, _B, _BBAR, _U, _DBAR = range(6)
-
-
-def _wrap(phi: torch.Tensor) -> torch.Tensor:
-    return torch.remainder(phi + math.pi, 2.0 * math.pi) - math.pi
 
 
 def _pt_eta_phi(p4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     pt = torch.hypot(p4[:, 0], p4[:, 1]).clamp_min(1e-12)
     return pt, torch.asinh(p4[:, 2] / pt), torch.atan2(p4[:, 1], p4[:, 0])
-
-
-def _on_shell(p3: torch.Tensor, mass: float) -> torch.Tensor:
-    return torch.cat([p3, torch.sqrt((p3 * p3).sum(-1, keepdim=True) + mass * mass)], dim=-1)
 
 
 def _direction(eta: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
@@ -98,28 +99,6 @@ def _direction(eta: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
 def _momentum(pt: torch.Tensor, eta: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
     """Three-momenta ``(n, 3)`` [GeV] of transverse momentum ``pt``, pseudorapidity ``eta`` and azimuth ``phi``."""
     return torch.stack([pt * torch.cos(phi), pt * torch.sin(phi), pt * torch.sinh(eta)], dim=-1)
-
-
-def _mass(p4: torch.Tensor) -> torch.Tensor:
-    m2 = p4[:, 3] ** 2 - (p4[:, :3] ** 2).sum(-1)
-    return torch.copysign(torch.sqrt(m2.abs()), m2)
-
-
-def _rapidity(p4: torch.Tensor) -> torch.Tensor:
-    return 0.5 * torch.log((p4[:, 3] + p4[:, 2]).clamp_min(1e-300) / (p4[:, 3] - p4[:, 2]).clamp_min(1e-300))
-
-
-def _boost(p4: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-    """Four-vectors ``(n, 4)`` boosted by velocity ``beta`` ``(n, 3)``."""
-    b2 = (beta * beta).sum(-1, keepdim=True).clamp(max=1.0 - 1e-15)
-    gamma = 1.0 / torch.sqrt(1.0 - b2)
-    bp = (beta * p4[:, :3]).sum(-1, keepdim=True)
-    coef = torch.where(b2 > 0, (gamma - 1.0) / b2.clamp_min(1e-300), 0.5 * torch.ones_like(b2))
-    return torch.cat([p4[:, :3] + coef * bp * beta + gamma * beta * p4[:, 3:], gamma * (p4[:, 3:] + bp)], dim=-1)
-
-
-def _unit(v: torch.Tensor) -> torch.Tensor:
-    return v / torch.linalg.vector_norm(v, dim=-1, keepdim=True).clamp_min(1e-300)
 
 
 def _solve_momentum(
@@ -163,8 +142,8 @@ def partons_to_lab(z: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
                          f"{tuple(reference.shape)}")  # fmt: skip
     p = z.double().reshape(-1, 6, 4)
     r = reference.double().reshape(-1, 6, 4)
-    kin = [_pt_eta_phi(p[:, i]) for i in range(6)]
-    ref = [_pt_eta_phi(r[:, i]) for i in range(6)]
+    kin = {i: _pt_eta_phi(p[:, i]) for i in (_E, _B, _U, _DBAR)}
+    ref = {i: _pt_eta_phi(r[:, i]) for i in (_E, _B, _U, _DBAR)}
     e, nu, bbar = p[:, _E], p[:, _NU], p[:, _BBAR]
     w_had = p[:, _U] + p[:, _DBAR]
     top_lep = e + nu + bbar
@@ -199,8 +178,7 @@ def lab_to_partons(lab: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Te
     v = lab.double()
     r = reference.double().reshape(-1, 6, 4)
     m_b, m_q, m_e = M_B_PYTHIA_GEV, M_LIGHT_QUARK_PYTHIA_GEV, M_ELECTRON_GEV
-    ref = [_pt_eta_phi(r[:, i]) for i in range(6)]
-    ru, rd, rb, re = ref[_U], ref[_DBAR], ref[_B], ref[_E]
+    ru, rd, rb, re = (_pt_eta_phi(r[:, i]) for i in (_U, _DBAR, _B, _E))
     # hadronic side: the u as drawn, the d̄ and b momenta from the W⁺ and top masses
     u = _on_shell(_momentum(ru[0] * torch.exp(v[:, 0]), ru[1] + v[:, 1], ru[2] + v[:, 2]), m_q)
     n_d = _direction(rd[1] + v[:, 3], rd[2] + v[:, 4])

@@ -135,6 +135,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and leptonic top masses leave) instead of the decay chain's rest-frame angles",
     )
     p.add_argument(
+        "--flow-electron",
+        action=argparse.BooleanOptionalAction,
+        help="with --flow-assignment: the decay chain with the electron drawn in the laboratory next to the detected "
+        "electron (pT ratio, eta and phi offsets) and the neutrino on the cone the W- and leptonic top masses leave; "
+        "the tops and the hadronic side keep the chain's rest-frame angles",
+    )
+    p.add_argument(
         "--flow-passes",
         type=int,
         help="passes each spline transform of the flow encoder takes to invert: 2 (coupling layers, the default) or "
@@ -213,6 +220,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "encoder_kind",
         "flow_assignment",
         "flow_lab",
+        "flow_electron",
         "flow_passes",
         "beam_flip",
         "decoder_from",

@@ -162,6 +162,11 @@ class TurboSimConfig:
         and η, φ offsets of the u quark and the electron, the d̄ and b directions with momenta from the W⁺ and top
         masses, the leptonic top's rapidity and mass, the W⁻ mass and the neutrino's cone azimuth) instead of the
         decay chain's rest-frame angles (:class:`~turbosim_hep.model.lab_flow_encoder.LabFlowEncoder`).
+    flow_electron
+        With ``flow_assignment``: the decay chain keeps the t t̄ system, both tops and the hadronic side, and the
+        electron is drawn in the laboratory next to the detected electron (pT ratio, η and φ offsets), the leptonic
+        top's decay from the W⁻ mass and the neutrino's cone azimuth
+        (:class:`~turbosim_hep.model.electron_flow_encoder.ElectronFlowEncoder`). Excludes ``flow_lab``.
     beam_flip
         Each training event enters a batch as itself or, with probability 1/2, rotated by π about the x axis
         (p_y, p_z → −p_y, −p_z for every parton and detector object, the pair alike): the beams swapped, an exact
@@ -271,6 +276,7 @@ class TurboSimConfig:
     flow_passes: int = 2
     flow_assignment: bool = False
     flow_lab: bool = False
+    flow_electron: bool = False
     beam_flip: bool = False
     decoder_from: str = ""
     freeze_decoder: bool = False
@@ -353,6 +359,13 @@ class TurboSimConfig:
             raise ValueError(
                 "TurboSimConfig.flow_lab needs flow_assignment (its coordinates are measured from an assignment's jets)"
             )
+        if self.flow_electron and not self.flow_assignment:
+            raise ValueError(
+                "TurboSimConfig.flow_electron needs flow_assignment (the electron chain is measured from an "
+                "assignment's reference event)"
+            )
+        if self.flow_electron and self.flow_lab:
+            raise ValueError("TurboSimConfig: flow_electron and flow_lab are two coordinate choices; pick one")
         if self.freeze_encoder and not self.encoder_from:
             raise ValueError("TurboSimConfig.freeze_encoder needs encoder_from (a model whose encoder to keep)")
         if self.freeze_encoder and self.freeze_decoder:

@@ -59,7 +59,9 @@ __all__ = (
     "N_LAB",
     "lab_coordinates",
     "lab_from_coordinates",
+    "cone_azimuth",
     "lab_to_partons",
+    "leptonic_decay",
     "partons_to_lab",
 )
 
@@ -147,10 +149,7 @@ def partons_to_lab(z: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     e, nu, bbar = p[:, _E], p[:, _NU], p[:, _BBAR]
     w_had = p[:, _U] + p[:, _DBAR]
     top_lep = e + nu + bbar
-    beta = -top_lep[:, :3] / top_lep[:, 3:]
-    e_rest, nu_rest = _boost(e, beta)[:, :3], _boost(nu, beta)[:, :3]
-    axis, xp, yp = _cone_axes(e_rest, _boost(r[:, _BBAR], beta)[:, :3])
-    psi = torch.atan2((nu_rest * yp).sum(-1), (nu_rest * xp).sum(-1))
+    psi = cone_azimuth(top_lep, e, nu, r[:, _BBAR])
     u, d, b, el = kin[_U], kin[_DBAR], kin[_B], kin[_E]
     ru, rd, rb, re = ref[_U], ref[_DBAR], ref[_B], ref[_E]
     cols = [
@@ -199,21 +198,51 @@ def lab_to_partons(lab: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Te
     y = _rapidity(_reference_top(r)) + v[:, 12]
     mt = torch.sqrt(pt_x * pt_x + pt_y * pt_y + m_tl * m_tl)
     top_lep = torch.stack([pt_x, pt_y, mt * torch.sinh(y), mt * torch.cosh(y)], dim=-1)
+    nu, bbar, on_cone = leptonic_decay(top_lep, e, m_tl, m_wm, v[:, _PSI_COLUMN], r[:, _BBAR])
+    return torch.cat([e, nu, b, bbar, u, dbar], dim=-1), on_cone & solved_d & solved_b
+
+
+def leptonic_decay(
+    top_lep: torch.Tensor,
+    e: torch.Tensor,
+    m_top: torch.Tensor,
+    m_w: torch.Tensor,
+    psi: torch.Tensor,
+    reference_bbar: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(ν̄, b̄ ``(n, 4)`` [GeV] on shell, ``valid`` ``(n,)`` bool) of t̄ → W⁻ b̄ → e⁻ ν̄ b̄ given the leptonic top
+    ``top_lep`` ``(n, 4)`` of mass ``m_top``, its electron ``e`` ``(n, 4)`` and the W⁻ mass ``m_w`` [GeV] ``(n,)``.
+
+    In the top's rest frame the W⁻ = e⁻ + ν̄ has the two-body energy of (m_top, m_w, m_b), which fixes the ν̄'s
+    energy, and m(e⁻ ν̄) = m_w fixes its angle to the e⁻: the ν̄ lies on a cone around the e⁻, at azimuth ``psi``
+    [rad] from the side that points the b̄ = t − e⁻ − ν̄ at ``reference_bbar`` ``(n, 4)`` (:func:`cone_azimuth`).
+    ``valid`` is false where the electron's energy there leaves no cone (the ν̄ then takes the nearest edge)."""
+    m_b, m_e = M_B_PYTHIA_GEV, M_ELECTRON_GEV
     beta = top_lep[:, :3] / top_lep[:, 3:]
     e_rest = _boost(e, -beta)
     e_energy, e_mom = e_rest[:, 3], torch.linalg.vector_norm(e_rest[:, :3], dim=-1).clamp_min(1e-12)
-    nu_energy = (m_tl * m_tl + m_wm * m_wm - m_b * m_b) / (2.0 * m_tl) - e_energy
-    cos = (e_energy - (m_wm * m_wm - m_e * m_e) / (2.0 * nu_energy.clamp_min(1e-9))) / e_mom
-    valid = (nu_energy > 0) & (cos.abs() <= 1.0) & solved_d & solved_b
+    nu_energy = (m_top * m_top + m_w * m_w - m_b * m_b) / (2.0 * m_top) - e_energy
+    cos = (e_energy - (m_w * m_w - m_e * m_e) / (2.0 * nu_energy.clamp_min(1e-9))) / e_mom
+    valid = (nu_energy > 0) & (cos.abs() <= 1.0)
     nu_energy, cos = nu_energy.clamp_min(1e-6), cos.clamp(-1.0, 1.0)
     sin = torch.sqrt(1.0 - cos * cos)
-    axis, xp, yp = _cone_axes(e_rest[:, :3], _boost(r[:, _BBAR], -beta)[:, :3])
-    psi = v[:, _PSI_COLUMN]
+    axis, xp, yp = _cone_axes(e_rest[:, :3], _boost(reference_bbar, -beta)[:, :3])
     d = cos[:, None] * axis + (sin * torch.cos(psi))[:, None] * xp + (sin * torch.sin(psi))[:, None] * yp
     nu = _boost(torch.cat([nu_energy[:, None] * d, nu_energy[:, None]], dim=-1), beta)
     nu = _on_shell(nu[:, :3], 0.0)
     bbar = _on_shell(top_lep[:, :3] - e[:, :3] - nu[:, :3], m_b)
-    return torch.cat([e, nu, b, bbar, u, dbar], dim=-1), valid
+    return nu, bbar, valid
+
+
+def cone_azimuth(
+    top_lep: torch.Tensor, e: torch.Tensor, nu: torch.Tensor, reference_bbar: torch.Tensor
+) -> torch.Tensor:
+    """The ν̄'s azimuth ψ [rad] ``(n,)`` on its cone around the e⁻ in the leptonic top's rest frame (all ``(n, 4)``
+    [GeV]): the inverse of :func:`leptonic_decay`'s ``psi``."""
+    beta = -top_lep[:, :3] / top_lep[:, 3:]
+    e_rest, nu_rest = _boost(e, beta)[:, :3], _boost(nu, beta)[:, :3]
+    axis, xp, yp = _cone_axes(e_rest, _boost(reference_bbar, beta)[:, :3])
+    return torch.atan2((nu_rest * yp).sum(-1), (nu_rest * xp).sum(-1))
 
 
 def lab_coordinates(lab: torch.Tensor) -> torch.Tensor:

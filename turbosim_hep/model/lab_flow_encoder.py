@@ -53,7 +53,7 @@ class LabFlowEncoder(AssignedFlowEncoder):
         return lab_coordinates(partons_to_lab(z_rot, partons))
 
     def _partons_at(self, u: torch.Tensor, partons: torch.Tensor, reference) -> torch.Tensor:
-        return self._draw(u, partons)[0]
+        return self._draw(u, partons, reference)[0]
 
     def sample_gev(self, x_gev: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """One posterior draw of partons [GeV] ``(n, 24)`` per detector event ``x_gev`` ``(n, 24)``, from the keyed
@@ -68,24 +68,24 @@ class LabFlowEncoder(AssignedFlowEncoder):
         ``attempts`` draws per event (default :attr:`redraw_attempts`)."""
         if noise is None:
             noise = torch.randn(x_gev.shape[0], self.noise_dim, device=x_gev.device)
-        u, partons, _, phi_e = self._flow_draw(x_gev, noise)
-        z, valid = self._draw(u, partons)
+        u, partons, reference, phi_e = self._flow_draw(x_gev, noise)
+        z, valid = self._draw(u, partons, reference)
         rows = torch.nonzero(~valid).flatten()
         keys = hash_ids(*noise[rows].detach().float().cpu().numpy().view(np.uint32).T) if len(rows) else None
         for attempt in range(1, self.redraw_attempts if attempts is None else attempts):
             if len(rows) == 0:
                 break
             fresh = torch.from_numpy(event_noise(redraw_keys(keys, attempt), self.noise_dim)).to(noise.device)
-            u, partons, _, _ = self._flow_draw(x_gev[rows], fresh)
-            new, ok = self._draw(u, partons)
+            u, partons, reference, _ = self._flow_draw(x_gev[rows], fresh)
+            new, ok = self._draw(u, partons, reference)
             z = z.index_put((rows,), new)  # out of place: gradients reach every draw kept
             valid = valid.index_put((rows,), ok)
             keys = keys[~ok.cpu().numpy()]
             rows = rows[~ok]
         return rotate(z, phi_e.double()).float(), valid
 
-    @staticmethod
-    def _draw(u: torch.Tensor, partons: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draw(self, u: torch.Tensor, partons: torch.Tensor, reference) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rotated partons ``(n, 24)`` [GeV], ``valid`` ``(n,)``) at flow coordinates ``u`` ``(n, 16)``."""
         return lab_to_partons(lab_from_coordinates(u.double().clamp(-U_MAX, U_MAX)), partons)
 
     @torch.no_grad()

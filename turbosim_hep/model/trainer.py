@@ -32,7 +32,7 @@ _NETWORK_FIELDS = {
     "decoder": ("decoder_kind", "decoder_hidden", "physics_context", "physics_hidden", "object_noise", "event_noise",
                 "truncate", "radiation"),
     "encoder": ("encoder_kind", "encoder_hidden", "noise_features", "flow_context", "flow_hidden", "flow_transforms",
-                "flow_passes", "flow_assignment", "flow_lab"),
+                "flow_passes", "flow_assignment", "flow_lab", "flow_electron"),
 }  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from turbosim_hep.model.assigned_flow_encoder import AssignedFlowEncoder
 from turbosim_hep.model.config import ADVERSARIAL_TERMS, SUPERVISED_TERMS, TurboSimConfig
 from turbosim_hep.model.critics import CONDITIONED, ConditionalCritic, Critic, critic_inputs, critic_loss
 from turbosim_hep.model.decay_chain import N_CHAIN
+from turbosim_hep.model.electron_flow_encoder import ElectronFlowEncoder
 from turbosim_hep.model.flow_encoder import FlowEncoder
 from turbosim_hep.model.lab_flow_encoder import LabFlowEncoder
 from turbosim_hep.model.losses import loss_terms, weighted_total
@@ -74,6 +75,7 @@ class TurboSim(nn.Module):
             flow = FlowEncoder
             if config.flow_assignment:
                 flow = LabFlowEncoder if config.flow_lab else AssignedFlowEncoder
+                flow = ElectronFlowEncoder if config.flow_electron else flow
             self.encoder = flow(
                 context=config.flow_context,
                 hidden=config.flow_hidden,

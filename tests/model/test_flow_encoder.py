@@ -115,6 +115,10 @@ def test_flow_terms_are_the_likelihood_and_the_joined_directions_train():
     assert "encoder" in grads and "decoder" in grads  # the cycle and refolding terms reach both networks
 
 
+#: The physics decoder's normalisation buffers: a run's own, whichever model its networks come from.
+_NORMALISATION = ("z_mean", "z_std", "x_mean", "x_std")
+
+
 def test_frozen_decoder_from_another_model(tmp_path):
     from turbosim_hep.model.checkpoint import save_checkpoint
     from turbosim_hep.model.normalisation import Normalisation
@@ -133,15 +137,45 @@ def test_frozen_decoder_from_another_model(tmp_path):
     for (name, p), q in zip(
         trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True
     ):
-        assert torch.equal(p, q), name
+        assert name in _NORMALISATION or torch.equal(p, q), name  # the normalisation is the run's (test below)
     enc_before = [p.clone() for p in trainer.model.encoder.parameters()]
     out = trainer.step()
     assert "l_x_xtilde" not in out  # nothing to train in x̃ = D(z)
     for (name, p), q in zip(
         trainer.model.decoder.state_dict().items(), source.decoder.state_dict().values(), strict=True
     ):
-        assert torch.equal(p, q), name
+        assert name in _NORMALISATION or torch.equal(p, q), name
     assert any(not torch.equal(a, b) for a, b in zip(enc_before, trainer.model.encoder.parameters(), strict=True))
+
+
+def test_a_network_from_a_model_trained_on_other_data_takes_this_runs_normalisation(tmp_path):
+    from turbosim_hep.model.checkpoint import save_checkpoint
+    from turbosim_hep.model.normalisation import Normalisation
+    from turbosim_hep.model.trainer import Trainer
+
+    source = _model(seed=5)
+    z, x = toy_pairs(800, seed=29)
+    zn, xn = (
+        Normalisation(z.mean(0).double().numpy(), z.std(0).double().numpy()),
+        Normalisation(x.mean(0).double().numpy(), x.std(0).clamp_min(1.0).double().numpy()),
+    )
+    source.set_normalisation(zn.mean, zn.std, xn.mean, xn.std)
+    path = save_checkpoint(tmp_path / "source.pt", model=source, z_norm=zn, x_norm=xn, provenance={"files": []})
+    # this run's data: another sample, so its normalisation differs from the source model's
+    zn2, xn2 = Normalisation(zn.mean + 1.0, zn.std * 1.05), Normalisation(xn.mean - 2.0, xn.std * 0.95)
+    cfg = source.config.replace(seed=6, decoder_from=str(path), freeze_decoder=True, steps_per_epoch=2)
+    trainer = Trainer(zn2.normalise(z.numpy()), xn2.normalise(x.numpy()), config=cfg, z_norm=zn2, x_norm=xn2)
+    dec = trainer.model.decoder
+    for name, norm in (("z_mean", zn2.mean), ("z_std", zn2.std), ("x_mean", xn2.mean), ("x_std", xn2.std)):
+        assert torch.allclose(getattr(dec, name), torch.as_tensor(norm, dtype=torch.float32)), name
+    # the same partons in GeV give the same detector events in GeV as the source model's decoder
+    noise = torch.randn(200, dec.noise_dim, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        mine = trainer.model.x_to_gev(dec(torch.as_tensor(zn2.normalise(z[:200].numpy()), dtype=torch.float32), noise))
+        theirs = source.x_to_gev(
+            source.decoder(torch.as_tensor(zn.normalise(z[:200].numpy()), dtype=torch.float32), noise)
+        )
+    assert torch.allclose(mine, theirs, rtol=1e-4, atol=1e-3)
 
 
 def test_frozen_encoder_from_another_model_trains_only_the_simulation(tmp_path):

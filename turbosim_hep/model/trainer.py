@@ -94,6 +94,12 @@ class Trainer:
             model.decoder.load_state_dict(widen(state) if widen else state)
         if config.encoder_from:
             model.encoder.load_state_dict(network_state(config.encoder_from, config, "encoder"))
+        if (config.decoder_from or config.encoder_from) and z_norm is not None and x_norm is not None:
+            # the physics decoder keeps its normalisation as buffers, so the state just loaded brought the source
+            # model's: this run's (fitted on its own training data) must win, or the decoder converts with one and
+            # the model with the other, and a 1 % change of scale leaves most jets with E < |p| (measured: a run on
+            # ttbar-ref + a second sample scored 93 % of D(z) outside the phase space in validation)
+            model.set_normalisation(z_norm.mean, z_norm.std, x_norm.mean, x_norm.std)
         if config.freeze_decoder:
             model.decoder.requires_grad_(False)
         if config.freeze_encoder:

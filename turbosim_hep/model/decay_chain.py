@@ -166,6 +166,23 @@ def _rapidity(p4: torch.Tensor) -> torch.Tensor:
     return 0.5 * torch.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
 
 
+def _tops_and_hadronic_side(c: torch.Tensor, w_lep: torch.Tensor, refs):
+    """(leptonic top ``(n, 4)``, its mass ``(n,)``, b, u, d̄ ``(n, 4)`` each) [GeV] from the chain columns 0-8, 12 and
+    13 of ``c`` ``(n, >= 14)`` and the W⁻ mass ``w_lep``, masses raised where a decay is not possible; shared by
+    :func:`chain_to_partons` and :mod:`~turbosim_hep.model.electron_chain` (which keeps those columns)."""
+    m_b, m_q = M_B_PYTHIA_GEV, M_LIGHT_QUARK_PYTHIA_GEV
+    w_had = torch.maximum(c[:, 8], torch.full_like(c[:, 8], _MIN_W_GEV))
+    t_had = torch.maximum(c[:, 4], w_had + m_b + _MIN_GAP_GEV)
+    t_lep = torch.maximum(c[:, 5], w_lep + m_b + _MIN_GAP_GEV)
+    m_tt = torch.maximum(c[:, 0], t_had + t_lep + _MIN_GAP_GEV)
+    zero = torch.zeros_like(m_tt)
+    pair = _from_pt_y_phi_m(zero, c[:, 1], zero, m_tt)
+    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_axes(pair, refs, 0, _lab_axes))
+    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b, axes=_axes(top_had, refs, 1))
+    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q, axes=_axes(wp, refs, 2))
+    return top_lep, t_lep, b, u, dbar
+
+
 def chain_to_partons(chain: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Partons Z ``(n, 24)`` [GeV] (float64), on shell by construction, from chain variables ``(n, 16)``.
 
@@ -182,20 +199,11 @@ def chain_to_partons(chain: torch.Tensor, reference: torch.Tensor | None = None)
     if chain.ndim != 2 or chain.shape[1] != N_CHAIN:
         raise ValueError(f"chain variables must have shape (n, {N_CHAIN}), got {tuple(chain.shape)}")
     c = chain.double()
-    m_b, m_q, m_e = M_B_PYTHIA_GEV, M_LIGHT_QUARK_PYTHIA_GEV, M_ELECTRON_GEV
-    w_had = torch.maximum(c[:, 8], torch.full_like(c[:, 8], _MIN_W_GEV))
     w_lep = torch.maximum(c[:, 11], torch.full_like(c[:, 11], _MIN_W_GEV))
-    t_had = torch.maximum(c[:, 4], w_had + m_b + _MIN_GAP_GEV)
-    t_lep = torch.maximum(c[:, 5], w_lep + m_b + _MIN_GAP_GEV)
-    m_tt = torch.maximum(c[:, 0], t_had + t_lep + _MIN_GAP_GEV)
-    zero = torch.zeros_like(m_tt)
     refs = _reference_daughters(reference)
-    pair = _from_pt_y_phi_m(zero, c[:, 1], zero, m_tt)
-    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_axes(pair, refs, 0, _lab_axes))
-    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b, axes=_axes(top_had, refs, 1))
-    wm, bbar = _decay(top_lep, c[:, 9], c[:, 10], w_lep, m_b, axes=_axes(top_lep, refs, 3))
-    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q, axes=_axes(wp, refs, 2))
-    e, nu = _decay(wm, c[:, 14], c[:, 15], m_e, 0.0, axes=_axes(wm, refs, 4))
+    top_lep, _, b, u, dbar = _tops_and_hadronic_side(c, w_lep, refs)
+    wm, bbar = _decay(top_lep, c[:, 9], c[:, 10], w_lep, M_B_PYTHIA_GEV, axes=_axes(top_lep, refs, 3))
+    e, nu = _decay(wm, c[:, 14], c[:, 15], M_ELECTRON_GEV, 0.0, axes=_axes(wm, refs, 4))
     # each parton's energy from its momentum and its mass: on shell to float64 rounding, whatever the boosts did
     masses = PARTON_MASSES_GEV
     parts = [_on_shell(p[:, :3], m) for p, m in zip((e, nu, b, bbar, u, dbar), masses, strict=True)]

@@ -33,14 +33,10 @@ import torch
 
 from turbosim_hep.constants import M_B_PYTHIA_GEV, M_ELECTRON_GEV, M_LIGHT_QUARK_PYTHIA_GEV
 from turbosim_hep.model.decay_chain import (
-    _MIN_GAP_GEV,
     _MIN_W_GEV,
-    _axes,
-    _decay,
-    _from_pt_y_phi_m,
-    _lab_axes,
     _on_shell,
     _reference_daughters,
+    _tops_and_hadronic_side,
     partons_to_chain,
 )
 from turbosim_hep.model.flow_coordinates import COS_EDGE, LOG_MTT, MASS_COLUMNS, U_MAX, Y_SCALE, wrap
@@ -108,17 +104,8 @@ def electron_chain_to_partons(v: torch.Tensor, reference: torch.Tensor) -> tuple
     c = v.double()
     r = reference.double().reshape(-1, 6, 4)
     m_b, m_q, m_e = M_B_PYTHIA_GEV, M_LIGHT_QUARK_PYTHIA_GEV, M_ELECTRON_GEV
-    w_had = c[:, 8].clamp_min(_MIN_W_GEV)
     w_lep = c[:, 14].clamp_min(_MIN_W_GEV)
-    t_had = torch.maximum(c[:, 4], w_had + m_b + _MIN_GAP_GEV)
-    t_lep = torch.maximum(c[:, 5], w_lep + m_b + _MIN_GAP_GEV)
-    m_tt = torch.maximum(c[:, 0], t_had + t_lep + _MIN_GAP_GEV)
-    zero = torch.zeros_like(m_tt)
-    refs = _reference_daughters(reference)
-    pair = _from_pt_y_phi_m(zero, c[:, 1], zero, m_tt)
-    top_had, top_lep = _decay(pair, c[:, 2], c[:, 3], t_had, t_lep, axes=_axes(pair, refs, 0, _lab_axes))
-    wp, b = _decay(top_had, c[:, 6], c[:, 7], w_had, m_b, axes=_axes(top_had, refs, 1))
-    u, dbar = _decay(wp, c[:, 12], c[:, 13], m_q, m_q, axes=_axes(wp, refs, 2))
+    top_lep, t_lep, b, u, dbar = _tops_and_hadronic_side(c, w_lep, _reference_daughters(reference))
     re = _pt_eta_phi(r[:, _E])
     e = _on_shell(_momentum(re[0] * torch.exp(c[:, 9]), re[1] + c[:, 10], re[2] + c[:, 11]), m_e)
     nu, bbar, valid = leptonic_decay(top_lep, e, t_lep, w_lep, c[:, 15], r[:, _BBAR])
